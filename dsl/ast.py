@@ -1,0 +1,334 @@
+"""The syntax tree of a policy: frozen dataclasses, each carrying the span it came from.
+
+The parser builds these and nothing else sees a Lark tree. Spans are excluded from equality so
+that two trees compare equal when they mean the same text, wherever it sits in a file: the
+formatter's round-trip tests rely on that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """Where a node sits in its file: 1-based lines and columns, end exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+NO_SPAN = Span(0, 0, 0, 0)
+
+
+def _span() -> Span:
+    return field(default=NO_SPAN, compare=False, repr=False)
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True)
+class Number:
+    value: Decimal
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Percent:
+    """`P%`: the number P/100. `percent` keeps P as written, for messages and formatting."""
+
+    percent: Decimal
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Money:
+    """A money literal. `currency` is an ISO code (`USD`) or, when written with a symbol, None
+    and `symbol` holds it; the checker decides whether the symbol fits the policy's currency."""
+
+    amount: Decimal
+    text: str
+    symbol: str | None
+    currency: str | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Text:
+    value: str
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Boolean:
+    value: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Name:
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Call:
+    function: Name
+    arguments: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class PercentOf:
+    """`P% of X`."""
+
+    percent: Percent
+    operand: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Negate:
+    operand: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Binary:
+    """Arithmetic: `+ - * /`."""
+
+    operator: str
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Compare:
+    """`< <= > >= == !=`."""
+
+    operator: str
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class IsOneOf:
+    """`X is v`, `X is not v`, `X is one of a, b`, `X is not one of a, b`.
+
+    `one_of` remembers which spelling was used, so the formatter can keep it."""
+
+    subject: Expr
+    values: tuple[Name, ...]
+    negated: bool
+    one_of: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Logical:
+    """`and` / `or`."""
+
+    operator: str
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+Expr = Number | Percent | Money | Text | Boolean | Name | Call | PercentOf | Negate | Binary | Compare | IsOneOf | Not | Logical
+
+
+# ---------------------------------------------------------------- the case block
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """`money`, `number`, `integer`, `bool`, `text` (`name` holds it) or `one of a, b` (`values`)."""
+
+    name: str | None
+    values: tuple[Name, ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class FieldDecl:
+    name: Name
+    type: FieldType
+    default: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class CaseBlock:
+    fields: tuple[FieldDecl, ...]
+    span: Span = _span()
+
+
+# ---------------------------------------------------------------- other statements
+
+
+@dataclass(frozen=True)
+class PolicyDecl:
+    name: Text
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class VersionDecl:
+    version: Text
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class CurrencyDecl:
+    code: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class LetDecl:
+    name: Name
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class AuthorityRole:
+    name: Name
+    limit: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class AuthorityBlock:
+    roles: tuple[AuthorityRole, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class OtherwiseDecl:
+    role: Name
+    span: Span = _span()
+
+
+# ---------------------------------------------------------------- clauses
+
+
+@dataclass(frozen=True)
+class WhenClause:
+    condition: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class OfferClause:
+    """`form` is `range`, `up_to`, `exactly` or `nothing`; the bounds are None where the form
+    has none (`up to B` has only `ceiling`, `exactly A` only `floor`)."""
+
+    form: str
+    floor: Expr | None
+    ceiling: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class OpenClause:
+    amount: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class StepClause:
+    amount: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class RemediesClause:
+    remedies: tuple[Name, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class SayClause:
+    template: Text
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class FollowUpClause:
+    count: Number
+    unit: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ExtraClause:
+    gesture: Text
+    up_to: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class EscalateClause:
+    role: Name
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class AtLeastClause:
+    amount: Expr
+    span: Span = _span()
+
+
+Clause = (
+    WhenClause | OfferClause | OpenClause | StepClause | RemediesClause | SayClause | FollowUpClause
+    | ExtraClause | EscalateClause | AtLeastClause
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A `rule`, `entitlement` or `route`: a kind, a quoted name and clauses in source order.
+
+    `inline` counts the clauses written on the name's line (0 or 1), for the formatter."""
+
+    kind: str
+    name: Text
+    clauses: tuple[Clause, ...]
+    inline: int = field(default=0, compare=False)
+    span: Span = _span()
+
+
+Statement = PolicyDecl | VersionDecl | CurrencyDecl | CaseBlock | LetDecl | AuthorityBlock | Block | OtherwiseDecl
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A `#` comment: its text (with the `#`), its line, and whether code precedes it there."""
+
+    text: str
+    line: int
+    trailing: bool
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    """A parsed file: its statements in source order, and its comments for the formatter."""
+
+    statements: tuple[Statement, ...]
+    comments: tuple[Comment, ...] = field(default=(), compare=False)

@@ -1,0 +1,367 @@
+"""Text to syntax tree: the Lark grammar in `policy.lark`, a post-lexer for line continuation,
+and a transformer that builds the frozen dataclasses of `dsl.ast`.
+
+Syntax errors become `Diagnostic`s. After an error the parser blanks the offending line and tries
+again, so one run reports every broken line rather than only the first.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import re
+import threading
+from decimal import Decimal
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from dsl import ast
+from dsl.diagnostics import Diagnostic
+from dsl.syntax_errors import explain_syntax_error
+
+MAX_SYNTAX_ERRORS = 20
+
+# A newline after one of these tokens (or inside parentheses) continues the line.
+_CONTINUES_LINE = {"AND", "OR", "NOT", "COMMA", "PLUS", "MINUS", "STAR", "SLASH", "COMPARE_OP", "IS", "OF", "LPAR"}
+
+
+class _LineContinuation:
+    """Post-lexer: drops a newline inside parentheses or after a dangling operator, and makes
+    sure the token stream ends with a newline, so the last line needs no trailing newline."""
+
+    always_accept = ("_NL",)
+
+    def process(self, stream):
+        depth = 0
+        previous = None
+        last = None
+        for token in stream:
+            last = token
+            if token.type == "_NL":
+                if depth > 0 or previous in _CONTINUES_LINE:
+                    continue
+            elif token.type == "LPAR":
+                depth += 1
+            elif token.type == "RPAR":
+                depth = max(0, depth - 1)
+            previous = token.type
+            yield token
+        if last is not None and previous != "_NL":
+            yield Token("_NL", "\n", last.end_pos, last.end_line, last.end_column, last.end_line, last.end_column, last.end_pos)
+
+
+class _CommentCollector(threading.local):
+    """Lexer callbacks that keep every comment, with its line, for the formatter.
+
+    Thread-local because one compiled parser serves every thread (the workbench checks in a
+    worker while the main thread may format)."""
+
+    _IN_NEWLINE = re.compile(r"#[^\n]*")
+
+    def __init__(self) -> None:
+        self.comments: list[ast.Comment] = []
+
+    def trailing(self, token: Token) -> Token:
+        self.comments.append(ast.Comment(token.value.rstrip(), token.line, trailing=True))
+        return token
+
+    def in_newline(self, token: Token) -> Token:
+        for match in self._IN_NEWLINE.finditer(token.value):
+            line = token.line + token.value.count("\n", 0, match.start())
+            self.comments.append(ast.Comment(match.group().rstrip(), line, trailing=False))
+        return token
+
+
+_COMMENTS = _CommentCollector()
+
+
+@functools.lru_cache(maxsize=None)
+def _grammar_text() -> str:
+    from importlib import resources
+
+    return resources.files("dsl").joinpath("policy.lark").read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def lark_parser() -> Lark:
+    """The one compiled parser (building it costs tens of milliseconds)."""
+    return Lark(
+        _grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        postlex=_LineContinuation(),
+        propagate_positions=True,
+        maybe_placeholders=True,
+        lexer_callbacks={"COMMENT": _COMMENTS.trailing, "_NL": _COMMENTS.in_newline},
+    )
+
+
+def _span(meta) -> ast.Span:
+    if getattr(meta, "empty", True):
+        return ast.NO_SPAN
+    return ast.Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _token_span(token: Token) -> ast.Span:
+    return ast.Span(token.line, token.column, token.end_line, token.end_column)
+
+
+def unquote(literal: str) -> str:
+    """The value of a quoted string literal: `\\"`, `\\\\`, `\\n` and friends are escapes."""
+    return codecs.decode(literal[1:-1], "unicode_escape") if "\\" in literal else literal[1:-1]
+
+
+_CURRENCY_SYMBOLS = "$€£"
+
+
+def _money(token: Token) -> ast.Money:
+    text = " ".join(token.value.split())
+    if text[0] in _CURRENCY_SYMBOLS:
+        return ast.Money(Decimal(text[1:].replace(",", "")), text, text[0], None, _token_span(token))
+    number, code = text.split(" ")
+    return ast.Money(Decimal(number.replace(",", "")), text, None, code, _token_span(token))
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Builds `dsl.ast` nodes from the Lark tree; one method per grammar rule or alias."""
+
+    # -- literals and names
+    def money(self, meta, children):
+        return _money(children[0])
+
+    def percent(self, meta, children):
+        token = children[0]
+        return ast.Percent(Decimal(token.value[:-1]), token.value, _token_span(token))
+
+    def percent_of(self, meta, children):
+        return ast.PercentOf(self.percent(meta, children[:1]), children[1], _span(meta))
+
+    def number(self, meta, children):
+        token = children[0]
+        return ast.Number(Decimal(token.value), token.value, _token_span(token))
+
+    def text(self, meta, children):
+        return self._text(children[0])
+
+    @staticmethod
+    def _text(token: Token) -> ast.Text:
+        return ast.Text(unquote(token.value), token.value, _token_span(token))
+
+    def true(self, meta, children):
+        return ast.Boolean(True, _span(meta))
+
+    def false(self, meta, children):
+        return ast.Boolean(False, _span(meta))
+
+    def name(self, meta, children):
+        return self._name(children[0])
+
+    @staticmethod
+    def _name(token: Token) -> ast.Name:
+        return ast.Name(token.value, _token_span(token))
+
+    def name_list(self, meta, children):
+        return tuple(self._name(token) for token in children)
+
+    def arguments(self, meta, children):
+        return tuple(children)
+
+    # -- operators
+    def call(self, meta, children):
+        function, arguments = children
+        return ast.Call(self._name(function), arguments or (), _span(meta))
+
+    def negate(self, meta, children):
+        return ast.Negate(children[1], _span(meta))
+
+    def binary(self, meta, children):
+        left, operator, right = children
+        return ast.Binary(operator.value, left, right, _span(meta))
+
+    def compare(self, meta, children):
+        left, operator, right = children
+        return ast.Compare(operator.value, left, right, _span(meta))
+
+    def is_value(self, meta, children):
+        return ast.IsOneOf(children[0], (self._name(children[1]),), False, False, _span(meta))
+
+    def is_not_value(self, meta, children):
+        return ast.IsOneOf(children[0], (self._name(children[1]),), True, False, _span(meta))
+
+    def is_one_of(self, meta, children):
+        return ast.IsOneOf(children[0], children[1], False, True, _span(meta))
+
+    def is_not_one_of(self, meta, children):
+        return ast.IsOneOf(children[0], children[1], True, True, _span(meta))
+
+    def not_op(self, meta, children):
+        return ast.Not(children[0], _span(meta))
+
+    def and_op(self, meta, children):
+        return ast.Logical("and", children[0], children[1], _span(meta))
+
+    def or_op(self, meta, children):
+        return ast.Logical("or", children[0], children[1], _span(meta))
+
+    # -- statements
+    def start(self, meta, children):
+        return tuple(children)
+
+    def policy_decl(self, meta, children):
+        return ast.PolicyDecl(self._text(children[0]), _span(meta))
+
+    def version_decl(self, meta, children):
+        return ast.VersionDecl(self._text(children[0]), _span(meta))
+
+    def currency_decl(self, meta, children):
+        return ast.CurrencyDecl(children[0].value, _span(meta))
+
+    def simple_type(self, meta, children):
+        return ast.FieldType(children[0].value, (), _span(meta))
+
+    def enum_type(self, meta, children):
+        return ast.FieldType(None, children[0], _span(meta))
+
+    def field_decl(self, meta, children):
+        name, field_type, default = children
+        return ast.FieldDecl(self._name(name), field_type, default, _span(meta))
+
+    def case_block(self, meta, children):
+        return ast.CaseBlock(tuple(children), _span(meta))
+
+    def let_decl(self, meta, children):
+        name, value = children
+        return ast.LetDecl(self._name(name), value, _span(meta))
+
+    def authority_role(self, meta, children):
+        name, limit = children
+        return ast.AuthorityRole(self._name(name), limit, _span(meta))
+
+    def authority_block(self, meta, children):
+        return ast.AuthorityBlock(tuple(children), _span(meta))
+
+    def otherwise_decl(self, meta, children):
+        return ast.OtherwiseDecl(self._name(children[0]), _span(meta))
+
+    def _block(self, kind, meta, children):
+        name, first, *rest = children
+        clauses = tuple(clause for clause in (first, *rest) if clause is not None)
+        return ast.Block(kind, self._text(name), clauses, int(first is not None), _span(meta))
+
+    def rule_decl(self, meta, children):
+        return self._block("rule", meta, children)
+
+    def entitlement_decl(self, meta, children):
+        return self._block("entitlement", meta, children)
+
+    def route_decl(self, meta, children):
+        return self._block("route", meta, children)
+
+    # -- clauses
+    def when_clause(self, meta, children):
+        return ast.WhenClause(children[0], _span(meta))
+
+    def offer_range(self, meta, children):
+        return ast.OfferClause("range", children[0], children[1], _span(meta))
+
+    def offer_up_to(self, meta, children):
+        return ast.OfferClause("up_to", None, children[0], _span(meta))
+
+    def offer_exactly(self, meta, children):
+        return ast.OfferClause("exactly", children[0], None, _span(meta))
+
+    def offer_nothing(self, meta, children):
+        return ast.OfferClause("nothing", None, None, _span(meta))
+
+    def open_clause(self, meta, children):
+        return ast.OpenClause(children[0], _span(meta))
+
+    def step_clause(self, meta, children):
+        return ast.StepClause(children[0], _span(meta))
+
+    def remedies_clause(self, meta, children):
+        return ast.RemediesClause(children[0], _span(meta))
+
+    def say_clause(self, meta, children):
+        return ast.SayClause(self._text(children[0]), _span(meta))
+
+    def follow_up_clause(self, meta, children):
+        count, unit = children
+        return ast.FollowUpClause(self.number(meta, [count]), unit.value, _span(meta))
+
+    def extra_clause(self, meta, children):
+        gesture, up_to = children
+        return ast.ExtraClause(self._text(gesture), up_to, _span(meta))
+
+    def escalate_clause(self, meta, children):
+        return ast.EscalateClause(self._name(children[0]), _span(meta))
+
+    def at_least_clause(self, meta, children):
+        return ast.AtLeastClause(children[0], _span(meta))
+
+
+_TRANSFORMER = _ToAst()
+
+
+class ParseResult:
+    """A parsed file: the tree (None when the text has syntax errors) and the syntax errors."""
+
+    def __init__(self, tree: ast.PolicyFile | None, diagnostics: list[Diagnostic]):
+        self.tree = tree
+        self.diagnostics = diagnostics
+
+
+def parse(source: str, file: str = "<policy>") -> ParseResult:
+    """Parse policy text. Every syntax error is reported, one per broken line."""
+    diagnostics: list[Diagnostic] = []
+    text = source
+    while True:
+        _COMMENTS.comments = []
+        try:
+            tree = lark_parser().parse(text)
+        except UnexpectedInput as error:
+            diagnostic = _syntax_diagnostic(error, text, file)
+            diagnostics.append(diagnostic)
+            if len(diagnostics) >= MAX_SYNTAX_ERRORS:
+                return ParseResult(None, diagnostics)
+            blanked = _blank_line(text, diagnostic.line)
+            if blanked == text:
+                return ParseResult(None, diagnostics)
+            text = blanked
+            continue
+        if diagnostics:
+            return ParseResult(None, diagnostics)
+        statements = _TRANSFORMER.transform(tree)
+        comments = tuple(sorted(_COMMENTS.comments, key=lambda comment: comment.line))
+        return ParseResult(ast.PolicyFile(statements, comments), [])
+
+
+def parse_expression(source: str) -> ast.Expr:
+    """Parse one expression (used by tools that evaluate a condition on its own)."""
+    result = parse(f'policy "x"\nversion "x"\ncurrency USD\nlet value = {source}\n')
+    if result.tree is None:
+        raise ValueError(result.diagnostics[0].message)
+    return result.tree.statements[-1].value
+
+
+def _blank_line(text: str, line: int) -> str:
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines) or not lines[line - 1].strip():
+        return text
+    lines[line - 1] = ""
+    return "\n".join(lines)
+
+
+def _syntax_diagnostic(error: UnexpectedInput, text: str, file: str) -> Diagnostic:
+    line, column = error.line, error.column
+    if isinstance(error, UnexpectedEOF) or line is None or line < 1:
+        line = max(1, text.count("\n"))
+        column = 1
+    if isinstance(error, UnexpectedToken) and error.token.type == "_NL":
+        # The newline token starts at the end of the previous line: point there.
+        line, column = error.token.line, error.token.column
+    message, hint = explain_syntax_error(error, text)
+    return Diagnostic(file, line, column, "error", "syntax", message, hint)
+

@@ -1,0 +1,144 @@
+"""Friendly words for syntax errors.
+
+Lark says which token it did not expect and which it would have taken; policy owners are not
+programmers, so we name tokens in plain words and, for the mistakes people really make, match the
+error against a table of examples (Lark's `match_examples`) and say what to write instead.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+_HEADER = 'policy "p"\nversion "1"\ncurrency USD\ncase\n  price: money\n'
+
+# label -> (message, hint); each label has examples in _EXAMPLES.
+_MISTAKES = {
+    "assign_in_condition": (
+        "`=` is not a comparison",
+        "compare with `==`, or write `situation is missed_appointment` for a choice",
+    ),
+    "unquoted_name": (
+        "a rule, entitlement or route name must be in double quotes",
+        'write it like `rule "Missed appointment"`',
+    ),
+    "offer_between": (
+        "an offer is written `offer no less than A but no more than B`",
+        "other forms: `offer up to B`, `offer exactly A`, `offer nothing`",
+    ),
+    "field_equals": (
+        "a case field is written `name: type`",
+        "for example `price: money` or `warranty: one of active, expired = active`",
+    ),
+    "clause_without_rule": (
+        "this clause belongs inside a rule, entitlement or route",
+        'start one with `rule "NAME"` on the line above',
+    ),
+    "follow_up_unit": (
+        "a follow-up is written `follow up within N days` or `follow up within N hours`",
+        None,
+    ),
+}
+
+_EXAMPLES = {
+    "assign_in_condition": [
+        _HEADER + 'rule "r"\n  when price = $5\n',
+        _HEADER + 'route "r" when price = $5\n',
+    ],
+    "unquoted_name": [
+        _HEADER + "rule Missed appointment\n",
+        _HEADER + "rule missed\n",
+        _HEADER + "entitlement warranty\n",
+        _HEADER + "route legal when price > $1\n",
+    ],
+    "offer_between": [
+        _HEADER + 'rule "r"\n  offer between $1 and $2\n',
+        _HEADER + 'rule "r"\n  offer $5\n',
+        _HEADER + 'rule "r"\n  offer no less than $1 and no more than $2\n',
+        _HEADER + 'rule "r"\n  offer at least $1\n',
+    ],
+    "field_equals": [
+        'policy "p"\nversion "1"\ncurrency USD\ncase\n  price = money\n',
+        'policy "p"\nversion "1"\ncurrency USD\ncase\n  price money\n',
+    ],
+    "clause_without_rule": [
+        _HEADER + "when price > $5\n",
+        _HEADER + "offer up to $5\n",
+        _HEADER + 'say "hello"\n',
+    ],
+    "follow_up_unit": [
+        _HEADER + 'rule "r"\n  offer nothing\n  follow up within 2 weeks\n',
+        _HEADER + 'rule "r"\n  offer nothing\n  follow up in 2 days\n',
+    ],
+}
+
+# Plain words for the tokens a person may see in "expected ..." lists.
+_TOKEN_WORDS = {
+    "NAME": "a name",
+    "STRING": "a quoted text",
+    "MONEY": "an amount such as $50",
+    "NUMBER": "a number",
+    "PERCENT": "a percentage such as 10%",
+    "CURRENCY_CODE": "a currency code such as USD",
+    "TIME_UNIT": "`days` or `hours`",
+    "COMPARE_OP": "a comparison (`<`, `>=`, `==`...)",
+    "_NL": "the end of the line",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "COMMA": "`,`",
+    "COLON": "`:`",
+    "EQUAL": "`=`",
+    "PLUS": "`+`",
+    "MINUS": "`-`",
+    "STAR": "`*`",
+    "SLASH": "`/`",
+    "$END": "the end of the file",
+}
+
+
+def describe_token(token_type: str) -> str:
+    if token_type in _TOKEN_WORDS:
+        return _TOKEN_WORDS[token_type]
+    return f"`{token_type.lower()}`"
+
+
+def _shown(token) -> str:
+    if token.type == "_NL":
+        return "the end of the line"
+    if token.type == "$END":
+        return "the end of the file"
+    return f"`{token.value}`"
+
+
+@functools.lru_cache(maxsize=1)
+def _example_matcher():
+    from dsl.parser import lark_parser
+
+    return lark_parser().parse
+
+
+def explain_syntax_error(error: UnexpectedInput, text: str) -> tuple[str, str | None]:
+    """A message and a hint for a syntax error, in a policy owner's words."""
+    if isinstance(error, UnexpectedCharacters):
+        char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
+        if char == '"':
+            return "this text has no closing `\"`", "a quoted text must end on the same line"
+        return f"unexpected character `{char}`", _expected_hint(error.allowed)
+    label = error.match_examples(_example_matcher(), _EXAMPLES, use_accepts=True)
+    if label:
+        return _MISTAKES[label]
+    if isinstance(error, UnexpectedEOF):
+        return "the file ends in the middle of a statement", _expected_hint(error.expected)
+    if isinstance(error, UnexpectedToken):
+        return f"unexpected {_shown(error.token)}", _expected_hint(error.accepts or error.expected)
+    return str(error).splitlines()[0], None
+
+
+def _expected_hint(expected) -> str | None:
+    words = sorted({describe_token(name) for name in expected or () if not name.startswith("__")})
+    if not words:
+        return None
+    if len(words) > 6:
+        words = words[:6] + ["..."]
+    return "expected " + ", ".join(words)
