@@ -66,7 +66,7 @@ class _Checker:
         header = self._header(statements)
         currency = header.get("currency")
         fields = self._case_block(statements, currency)
-        scope = {f.name: field_value_type(f.kind, f.values, f.name) for f in fields}
+        scope = {f.name: field_value_type(f.kind, f.values, f.name) for f in fields or ()}
         lets = self._lets(statements, scope, currency)
         authority = self._authority(statements, currency)
         roles = authority.names if authority else ()
@@ -87,8 +87,10 @@ class _Checker:
         kinds = (("policy", ast.PolicyDecl), ("version", ast.VersionDecl), ("currency", ast.CurrencyDecl))
         header: dict[str, str] = {}
         first_other = next((s for s in statements if not isinstance(s, tuple(k for _, k in kinds))), None)
-        expected_position = 0
-        for index, statement in enumerate(statements):
+        # A header line is out of place after any other statement or after a header line that
+        # belongs below it; a missing header line is reported as missing, not as disorder.
+        latest_position, after_other = -1, False
+        for statement in statements:
             for position, (word, kind) in enumerate(kinds):
                 if not isinstance(statement, kind):
                     continue
@@ -96,10 +98,13 @@ class _Checker:
                     self.sink.error(statement.span, "duplicate", f"`{word}` is declared twice", "keep one")
                     continue
                 header[word] = _header_value(statement)
-                if position != expected_position or index != position:
+                if after_other or position < latest_position:
                     self.sink.error(statement.span, "header-order", f"`{word}` is out of place",
                                     "a policy starts with `policy`, `version` and `currency`, in that order")
-                expected_position = position + 1
+                latest_position = max(latest_position, position)
+                break
+            else:
+                after_other = True
         for word, _ in kinds:
             if word not in header:
                 at = first_other.span if first_other else ast.Span(1, 1, 1, 2)

@@ -62,9 +62,11 @@ def render(diagnostic: Diagnostic, source: str | None) -> str:
     """`file:line:col: severity: message`, the source line, a caret under the spot, the hint."""
     head = f"{diagnostic.file}:{diagnostic.line}:{diagnostic.column}: {diagnostic.severity}: {diagnostic.message}"
     lines = [head]
-    source_lines = source.splitlines() if source is not None else []
+    # Lines as the parser counts them: only "\n" ends one (str.splitlines also splits on form
+    # feeds and U+2028, which would put the caret under the wrong line).
+    source_lines = source.split("\n") if source is not None else []
     if 1 <= diagnostic.line <= len(source_lines):
-        text = source_lines[diagnostic.line - 1].replace("\t", " ")
+        text = source_lines[diagnostic.line - 1].rstrip("\r").replace("\t", " ")
         width = 1
         if diagnostic.end_column and diagnostic.end_column > diagnostic.column:
             width = diagnostic.end_column - diagnostic.column

@@ -324,15 +324,13 @@ def parse(source: str, file: str = "<policy>") -> ParseResult:
         except UnexpectedInput as error:
             diagnostic = _syntax_diagnostic(error, text, file)
             diagnostics.append(diagnostic)
-            if len(diagnostics) >= MAX_SYNTAX_ERRORS:
-                return ParseResult(None, diagnostics)
             blanked = _blank_line(text, diagnostic.line)
-            if blanked == text:
-                return ParseResult(None, diagnostics)
+            if len(diagnostics) >= MAX_SYNTAX_ERRORS or blanked == text:
+                return ParseResult(None, sorted(diagnostics, key=lambda d: (d.line, d.column)))
             text = blanked
             continue
         if diagnostics:
-            return ParseResult(None, diagnostics)
+            return ParseResult(None, sorted(diagnostics, key=lambda d: (d.line, d.column)))
         statements = _TRANSFORMER.transform(tree)
         comments = tuple(sorted(_COMMENTS.comments, key=lambda comment: comment.line))
         return ParseResult(ast.PolicyFile(statements, comments), [])
@@ -346,11 +344,18 @@ def parse_expression(source: str) -> ast.Expr:
     return result.tree.statements[-1].value
 
 
+_BLOCK_HEADER = re.compile(r"\s*(rule|entitlement|route)\b")
+
+
 def _blank_line(text: str, line: int) -> str:
+    """The text with a broken line taken out. A broken `rule`/`entitlement`/`route` line becomes a
+    stand-in header, so its clauses stay inside a block instead of each failing on its own."""
     lines = text.split("\n")
     if not 1 <= line <= len(lines) or not lines[line - 1].strip():
         return text
-    lines[line - 1] = ""
+    header = _BLOCK_HEADER.match(lines[line - 1])
+    stand_in = f'{header.group(1)} ""' if header else ""
+    lines[line - 1] = stand_in if lines[line - 1] != stand_in else ""
     return "\n".join(lines)
 
 

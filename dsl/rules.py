@@ -47,7 +47,7 @@ def check_blocks(sink: DiagnosticSink, expressions: ExpressionChecker, statement
     for block in blocks:
         key = (block.kind, block.name.value)
         if key in seen:
-            sink.error(block.name.span, "duplicate", f"there is already a {block.kind} named {block.name.text} (line {seen[key]})",
+            sink.error(block.name.span, "duplicate", f"there is already {_a(block.kind)} named {block.name.text} (line {seen[key]})",
                        f"{block.kind} names must be unique")
         else:
             seen[key] = block.span.line
@@ -76,7 +76,7 @@ class _BlockChecker:
             kind = type(clause)
             word = _CLAUSE_WORDS[kind]
             if kind not in _ACCEPTS[block.kind]:
-                self.sink.error(clause.span, "clause", f"a {block.kind} cannot have `{word}`", _accepts_hint(block.kind))
+                self.sink.error(clause.span, "clause", f"{_a(block.kind)} cannot have `{word}`", _accepts_hint(block.kind))
             elif kind in clauses:
                 self.sink.error(clause.span, "duplicate", f"this {block.kind} already has `{word}` (line {clauses[kind].span.line})",
                                 "keep one")
@@ -167,9 +167,14 @@ class _BlockChecker:
         )
 
 
+def _a(kind: str) -> str:
+    """`a rule`, `an entitlement`."""
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
 def _accepts_hint(kind: str) -> str:
     words = sorted(_CLAUSE_WORDS[c] for c in _ACCEPTS[kind])
-    return f"a {kind} takes " + ", ".join(f"`{w}`" for w in words)
+    return f"{_a(kind)} takes " + ", ".join(f"`{w}`" for w in words)
 
 
 def conjuncts(condition: ast.Expr | None) -> frozenset:

@@ -45,6 +45,7 @@ _EXAMPLES = {
     "assign_in_condition": [
         _HEADER + 'rule "r"\n  when price = $5\n',
         _HEADER + 'route "r" when price = $5\n',
+        _HEADER + 'rule "r"\n  when (price = $5)\n',
     ],
     "unquoted_name": [
         _HEADER + "rule Missed appointment\n",
@@ -103,19 +104,36 @@ def describe_token(token_type: str) -> str:
     return f"`{token_type.lower()}`"
 
 
-def _shown(token) -> str:
-    if token.type == "_NL":
-        return "the end of the line"
-    if token.type == "$END":
-        return "the end of the file"
-    return f"`{token.value}`"
-
-
 @functools.lru_cache(maxsize=1)
-def _example_matcher():
+def _example_errors() -> tuple[tuple[str, int, frozenset, str], ...]:
+    """Each example's error as (label, parser state, accepted tokens, token type), computed once.
+
+    Lark's own `match_examples` re-parses every example for every error, also requires the same
+    stack depth (so a mistake in a rule's second clause would not match one in its first), and in
+    lark 1.3 crashes formatting a debug message when two states match but accept different tokens."""
     from dsl.parser import lark_parser
 
-    return lark_parser().parse
+    found = []
+    for label, examples in _EXAMPLES.items():
+        for example in examples:
+            try:
+                lark_parser().parse(example)
+            except UnexpectedToken as error:
+                found.append((label, error.state.position, frozenset(error.accepts or ()), error.token.type))
+    return tuple(found)
+
+
+def _mistake(error: UnexpectedInput) -> str | None:
+    """The label of the example whose error happens in the same parser state, if any; an example
+    that also stumbles on the same kind of token wins."""
+    state = getattr(error, "state", None)
+    if not isinstance(error, UnexpectedToken) or not hasattr(state, "position"):
+        return None
+    accepts = frozenset(error.accepts or ())
+    same_state = [(label, token_type) for label, position, example_accepts, token_type in _example_errors()
+                  if position == state.position and example_accepts == accepts]
+    exact = next((label for label, token_type in same_state if token_type == error.token.type), None)
+    return exact or (same_state[0][0] if same_state else None)
 
 
 def explain_syntax_error(error: UnexpectedInput, text: str) -> tuple[str, str | None]:
@@ -125,13 +143,16 @@ def explain_syntax_error(error: UnexpectedInput, text: str) -> tuple[str, str | 
         if char == '"':
             return "this text has no closing `\"`", "a quoted text must end on the same line"
         return f"unexpected character `{char}`", _expected_hint(error.allowed)
-    label = error.match_examples(_example_matcher(), _EXAMPLES, use_accepts=True)
+    label = _mistake(error)
     if label:
         return _MISTAKES[label]
-    if isinstance(error, UnexpectedEOF):
-        return "the file ends in the middle of a statement", _expected_hint(error.expected)
-    if isinstance(error, UnexpectedToken):
-        return f"unexpected {_shown(error.token)}", _expected_hint(error.accepts or error.expected)
+    if isinstance(error, (UnexpectedToken, UnexpectedEOF)):
+        hint = _expected_hint(getattr(error, "accepts", None) or error.expected)
+        if isinstance(error, UnexpectedEOF) or error.token.type == "$END":
+            return "the file ends in the middle of a statement", hint
+        if error.token.type == "_NL":
+            return "this line ends too early", hint
+        return f"unexpected `{error.token.value}`", hint
     return str(error).splitlines()[0], None
 
 

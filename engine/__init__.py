@@ -1,0 +1,1 @@
+"""The rules engine: decides cases against a checked policy (see engine.decide)."""

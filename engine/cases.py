@@ -1,0 +1,124 @@
+"""A raw case (JSON object, CSV row, YAML mapping) to checked values, or a `CaseError` that names
+the field and says what was expected.
+
+Numbers arrive as JSON numbers, strings or Decimals and become exact Decimals; floats are refused
+because `100.02` as a float is not 100.02. Defaults are filled in here, so the engines only ever see
+complete cases.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping
+
+from dsl.diagnostics import did_you_mean
+from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField, Policy
+
+CASE_ID_KEY = "id"
+_DECIMAL_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_TRUE, _FALSE = {"true", "yes"}, {"false", "no"}
+
+
+class CaseError(ValueError):
+    """A case that does not fit the policy's `case` block. `field` is None for a case that is
+    not an object at all."""
+
+    def __init__(self, field: str | None, message: str, expected: str | None = None):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.expected = expected
+
+    def to_json(self) -> dict:
+        return {"field": self.field, "message": self.message, "expected": self.expected}
+
+
+@dataclass(frozen=True)
+class Case:
+    values: dict[str, Any]
+    case_id: Any = None
+
+
+def describe_type(field: CaseField) -> str:
+    return {
+        MONEY: "an amount such as 12.50 (a JSON number or a string)",
+        NUMBER: "a number such as 3 or 0.5",
+        INTEGER: "a whole number such as 3",
+        BOOL: "true or false",
+        TEXT: "a text",
+        ENUM: "one of " + ", ".join(field.values),
+    }[field.kind]
+
+
+class CaseReader:
+    """Reads raw cases for one policy; built once per policy and reused for every case."""
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        self.fields = {field.name: field for field in policy.fields}
+
+    def read(self, raw: Any) -> Case:
+        if not isinstance(raw, Mapping):
+            raise CaseError(None, "a case must be a JSON object of field names and values",
+                            "an object such as {\"" + next(iter(self.fields), "field") + "\": ...}")
+        for key in raw:
+            if key != CASE_ID_KEY and key not in self.fields:
+                hint = did_you_mean(str(key), self.fields)
+                suffix = f"; {hint}" if hint else ""
+                raise CaseError(str(key), f"unknown field `{key}`{suffix}", "one of the case fields: " + ", ".join(self.fields))
+        values: dict[str, Any] = {}
+        for name, field in self.fields.items():
+            value = raw.get(name)
+            if value is None:
+                if field.required:
+                    raise CaseError(name, f"missing required field `{name}`", describe_type(field))
+                values[name] = field.default
+            else:
+                values[name] = _convert(field, value)
+        return Case(values, raw.get(CASE_ID_KEY))
+
+
+def _convert(field: CaseField, value: Any):
+    kind = field.kind
+    if kind in (MONEY, NUMBER, INTEGER):
+        number = _to_decimal(value)
+        if number is None or (kind == INTEGER and number != number.to_integral_value()):
+            raise CaseError(field.name, f"`{field.name}` must be {describe_type(field)}, not {_shown(value)}", describe_type(field))
+        return number
+    if kind == BOOL:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise CaseError(field.name, f"`{field.name}` must be true or false, not {_shown(value)}", describe_type(field))
+    if kind == TEXT:
+        if isinstance(value, str):
+            return value
+        raise CaseError(field.name, f"`{field.name}` must be a text, not {_shown(value)}", describe_type(field))
+    if isinstance(value, str) and value in field.values:
+        return value
+    hint = did_you_mean(str(value), field.values) if isinstance(value, str) else None
+    suffix = f"; {hint}" if hint else ""
+    raise CaseError(field.name, f"`{field.name}` cannot be {_shown(value)}{suffix}", describe_type(field))
+
+
+def _to_decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or isinstance(value, float):
+        return None  # a float has already lost the exact amount; JSON is read with Decimal instead
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str) and _DECIMAL_TEXT.match(value.strip()):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            return None
+    return None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
