@@ -29,6 +29,7 @@ class CheckResult:
     policy: Policy | None
     diagnostics: list[Diagnostic]
     tree: ast.PolicyFile | None = None
+    source: str = ""
 
     @property
     def ok(self) -> bool:
@@ -39,12 +40,12 @@ def check_source(source: str, path: str = "<policy>", data: bytes | None = None)
     """Parse and check policy text. `data` is the file's bytes, for the digest (default: UTF-8)."""
     parsed = parse(source, path)
     if parsed.tree is None:
-        return CheckResult(None, parsed.diagnostics)
+        return CheckResult(None, parsed.diagnostics, None, source)
     digest = "sha256:" + hashlib.sha256(data if data is not None else source.encode("utf-8")).hexdigest()
     sink = DiagnosticSink(path)
     policy = _Checker(sink, path, digest, source).check(parsed.tree)
     diagnostics = sorted(sink.items, key=lambda d: (d.line, d.column))
-    return CheckResult(None if sink.has_errors else policy, diagnostics, parsed.tree)
+    return CheckResult(None if sink.has_errors else policy, diagnostics, parsed.tree, source)
 
 
 def check_file(path: str) -> CheckResult:

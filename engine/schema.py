@@ -1,0 +1,48 @@
+"""The JSON Schema (2020-12) of a policy's cases, so an agent knows exactly what to send."""
+
+from __future__ import annotations
+
+from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField, Policy
+from engine.cases import CASE_ID_KEY, describe_type
+
+_DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
+
+
+def case_schema(policy: Policy) -> dict:
+    properties = {CASE_ID_KEY: {"description": "Your identifier for the case; echoed as `case_id` in the decision.",
+                                "type": ["string", "integer", "number"]}}
+    for field in policy.fields:
+        properties[field.name] = _field_schema(field)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"urn:redress:case:{policy.digest}",
+        "title": f"A case for {policy.name} ({policy.version})",
+        "description": "Amounts may be JSON numbers or decimal strings; they are read as exact decimals. "
+                       "A field left out (or null) takes its default; a field without a default is required.",
+        "type": "object",
+        "properties": properties,
+        "required": [field.name for field in policy.fields if field.required],
+        "additionalProperties": False,
+    }
+
+
+def _field_schema(field: CaseField) -> dict:
+    schema: dict = {"description": describe_type(field)}
+    if field.kind in (MONEY, NUMBER):
+        schema["type"] = ["number", "string"]
+        schema["pattern"] = _DECIMAL_PATTERN
+        if field.kind == MONEY:
+            schema["x-redress-type"] = "money"
+    elif field.kind == INTEGER:
+        schema["type"] = ["integer", "string"]
+        schema["pattern"] = r"^[+-]?\d+$"
+    elif field.kind == BOOL:
+        schema["type"] = "boolean"
+    elif field.kind == TEXT:
+        schema["type"] = "string"
+    elif field.kind == ENUM:
+        schema["enum"] = list(field.values)
+    if not field.required:
+        default = field.default
+        schema["default"] = format(default, "f") if field.kind in (MONEY, NUMBER, INTEGER) else default
+    return schema

@@ -1,0 +1,189 @@
+"""`redress`: the command line for policy owners, QA engineers and agents.
+
+Exit codes (stable, documented in the README): 0 ok; 1 findings (check errors, failing tests,
+a file `fmt --check` would change); 2 usage or input errors (unreadable file, malformed case, a
+policy that does not check where one is needed); 130 interrupted.
+
+Heavy modules are imported inside the commands that need them, so `redress eval` starts fast and
+never imports the workbench.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from redress.output import ExitCode, Failure, emit, emit_json, quiet_broken_pipe, report_failure, say
+
+FORMATS = click.Choice(["text", "json"])
+format_option = click.option("--format", "output_format", type=FORMATS, default="text", show_default=True,
+                             help="text for people, json for programs.")
+
+
+class _Group(click.Group):
+    """Turns every failure into a message and an exit code; never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Failure as failure:
+            as_json = (ctx.obj or {}).get("json", False)
+            ctx.exit(report_failure(failure, as_json))
+        except BrokenPipeError:
+            ctx.exit(quiet_broken_pipe())
+        except KeyboardInterrupt:
+            say("redress: interrupted")
+            ctx.exit(int(ExitCode.INTERRUPTED))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="redress")
+def cli() -> None:
+    """Redress: write, check and test service-recovery compensation policies, and decide cases.
+
+    Exit codes: 0 ok, 1 findings (check errors, failing tests, files to reformat), 2 usage or input
+    errors, 130 interrupted.
+    """
+
+
+def wants_json(output_format: str) -> None:
+    """Remember that errors, too, should be printed as JSON."""
+    click.get_current_context().find_root().ensure_object(dict)["json"] = output_format == "json"
+
+
+# ---------------------------------------------------------------- check
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=False))
+@format_option
+def check(files: tuple[str, ...], output_format: str) -> None:
+    """Check policy files and report every problem with file:line:column.
+
+    Exit 0 when all files are clean, 1 when any has errors, 2 when a file cannot be read."""
+    wants_json(output_format)
+    from dsl.checker import check_file
+    from dsl.diagnostics import render
+
+    diagnostics, unreadable = [], []
+    for path in files:
+        try:
+            result = check_file(path)
+        except (OSError, UnicodeDecodeError) as error:
+            unreadable.append((path, getattr(error, "strerror", None) or "not UTF-8 text"))
+            continue
+        diagnostics += result.diagnostics
+        if output_format == "text":
+            for diagnostic in result.diagnostics:
+                emit(render(diagnostic, result.source) + "\n")
+    errors = sum(d.severity == "error" for d in diagnostics)
+    if output_format == "json":
+        emit_json([d.to_json() for d in diagnostics])
+    for path, reason in unreadable:
+        say(f"redress: error: {path}: {reason}")
+    if output_format == "text" and len(unreadable) < len(files):
+        checked = len(files) - len(unreadable)
+        say(f"{checked} file{'s' if checked != 1 else ''} checked: " + (f"{errors} error{'s' if errors != 1 else ''}" if errors else "no errors"))
+    if unreadable:
+        sys.exit(ExitCode.INPUT_ERROR)
+    sys.exit(ExitCode.FINDINGS if errors else ExitCode.OK)
+
+
+# ---------------------------------------------------------------- fmt
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 if any file would be reformatted.")
+@format_option
+def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
+    """Rewrite policy files in the canonical layout, keeping comments and meaning.
+
+    `-` reads stdin and writes the result to stdout. Files are replaced atomically."""
+    wants_json(output_format)
+    from dsl.diagnostics import render
+    from dsl.formatter import FormatError, format_source
+    from redress.files import write_atomically
+    from redress.inputs import read_text
+
+    changed, broken = [], 0
+    for path in files:
+        source = read_text(path)
+        try:
+            formatted = format_source(source, "<stdin>" if path == "-" else path)
+        except FormatError as error:
+            broken += 1
+            for diagnostic in error.diagnostics:
+                say(render(diagnostic, source))
+            continue
+        if path == "-" and not check_only:
+            sys.stdout.write(formatted)
+        if formatted != source:
+            changed.append(path)
+            if check_only:
+                if output_format == "text":
+                    emit(f"would reformat {path}")
+            elif path != "-":
+                write_atomically(path, formatted)
+                say(f"reformatted {path}")
+    if output_format == "json":
+        emit_json({"changed": changed, "unchanged": [p for p in files if p not in changed], "check": check_only})
+    if broken:
+        sys.exit(ExitCode.INPUT_ERROR)
+    sys.exit(ExitCode.FINDINGS if check_only and changed else ExitCode.OK)
+
+
+# ---------------------------------------------------------------- eval
+@cli.command("eval")
+@click.argument("policy", type=click.Path(dir_okay=False))
+@click.option("--case", "case_argument", metavar="JSON|@FILE|-", help="One case: JSON text, @FILE, or - for stdin.")
+@click.option("--jsonl", is_flag=True, help="Read one case per line on stdin; write one decision per line, in order.")
+@click.option("--explain", is_flag=True, help="Add `trace`: every rule, entitlement and route, whether it matched, and why.")
+@click.option("--engine", "engine_kind", type=click.Choice(["durable", "compiled"]), default="durable", show_default=True)
+@click.option("--format", "output_format", type=FORMATS, default="json", show_default=True,
+              help="json (the decision of LANGUAGE.md) or text (a summary for people).")
+def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: bool, engine_kind: str, output_format: str) -> None:
+    """Decide cases against a policy.
+
+    Exit 0 when every case was decided, 2 when a case (or any --jsonl line) was invalid."""
+    wants_json(output_format)
+    from redress.evaluate import evaluate_jsonl, evaluate_one
+
+    if jsonl == (case_argument is not None):
+        raise click.UsageError("give exactly one of --case or --jsonl")
+    if jsonl:
+        sys.exit(evaluate_jsonl(policy, engine_kind, explain))
+    sys.exit(evaluate_one(policy, case_argument, engine_kind, explain, output_format))
+
+
+# ---------------------------------------------------------------- schema
+@cli.command()
+@click.argument("policy", type=click.Path(dir_okay=False))
+def schema(policy: str) -> None:
+    """Print the JSON Schema (2020-12) of the policy's cases."""
+    wants_json("json")
+    from engine.schema import case_schema
+    from redress.inputs import load_checked_policy
+
+    emit_json(case_schema(load_checked_policy(policy).policy))
+
+
+# ---------------------------------------------------------------- test
+@cli.command("test")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--coverage", is_flag=True, help="List the rules, entitlements and routes no test reached.")
+@click.option("--engine", "engine_kind", type=click.Choice(["durable", "compiled"]), default="durable", show_default=True)
+@format_option
+def test_command(paths: tuple[str, ...], coverage: bool, engine_kind: str, output_format: str) -> None:
+    """Run policy test files (*.tests.yaml) under PATHS (default: the current directory).
+
+    Exit 0 when all pass, 1 when any fails, 2 when a test file cannot be run."""
+    wants_json(output_format)
+    from redress.test_report import run_tests
+
+    sys.exit(run_tests(list(paths) or ["."], coverage, engine_kind, output_format))
+
+
+def main() -> None:
+    cli(prog_name="redress")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""`redress eval`: one case from --case, or a stream of cases with --jsonl.
+
+The --jsonl stream is for agents and pipelines: exactly one output line per input line, in order.
+A line that is not a valid case yields `{"case_id": ..., "line": N, "error": {...}}` and the stream
+goes on; memory stays flat however long the stream is.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from engine.cases import CaseError
+from engine.decide import Engine, load_engine
+from redress.inputs import json_error_text, load_checked_policy, parse_json, read_case_argument
+from redress.output import ExitCode, emit, emit_json, fail, say, to_json_line, warn
+
+
+def _engine(policy_path: str, kind: str) -> Engine:
+    engine = load_engine(load_checked_policy(policy_path).policy, kind)
+    if engine.fallback_reason:
+        warn(engine.fallback_reason)
+    return engine
+
+
+def evaluate_one(policy_path: str, case_argument: str, engine_kind: str, explain: bool, output_format: str) -> int:
+    engine = _engine(policy_path, engine_kind)
+    raw = read_case_argument(case_argument)
+    try:
+        decision = engine.decide(raw, explain=explain)
+    except CaseError as error:
+        fail(f"case: {error.message}" + (f" (expected {error.expected})" if error.expected else ""),
+             ExitCode.INPUT_ERROR, error.to_json())
+    if output_format == "json":
+        emit_json(decision.to_json())
+    else:
+        emit(describe(decision.to_json()))
+    return ExitCode.OK
+
+
+def evaluate_jsonl(policy_path: str, engine_kind: str, explain: bool) -> int:
+    engine = _engine(policy_path, engine_kind)
+    write = sys.stdout.write
+    invalid = 0
+    count = 0
+    for count, line in enumerate(sys.stdin, start=1):
+        result, decided = _decide_line(engine, line, count, explain)
+        write(to_json_line(result) + "\n")
+        invalid += not decided
+    sys.stdout.flush()
+    if invalid:
+        say(f"redress: {invalid} of {count} line{'s' if count != 1 else ''} were not valid cases (see their \"error\" objects)")
+        return ExitCode.INPUT_ERROR
+    return ExitCode.OK
+
+
+def _line_error(case_id, number: int, error: dict) -> tuple[dict, bool]:
+    return {"case_id": case_id, "line": number, "error": error}, False
+
+
+def _decide_line(engine: Engine, line: str, number: int, explain: bool) -> tuple[dict, bool]:
+    """The decision for one input line, or its error object; and whether it was decided."""
+    if not line.strip():
+        return _line_error(None, number, {"field": None, "message": "empty line", "expected": "one JSON case per line"})
+    try:
+        raw = parse_json(line)
+    except ValueError as error:
+        return _line_error(None, number, {"field": None, "message": json_error_text(error), "expected": "a JSON object"})
+    try:
+        return engine.decide(raw, explain=explain).to_json(), True
+    except CaseError as error:
+        return _line_error(raw.get("id") if isinstance(raw, dict) else None, number, error.to_json())
+
+
+def describe(decision: dict) -> str:
+    """A decision in a few lines for a person at a terminal."""
+    money = f" {decision['currency']}"
+    lines = [f"Rule:         {decision['rule'] or '(no guideline matches)'}"]
+    if decision["floor"] is not None:
+        lines.append(f"Range:        {decision['floor']} to {decision['ceiling']}{money}, open at {decision['open_at']}")
+    if decision["step"] is not None:
+        lines.append(f"Step:         {decision['step']}{money}")
+    for key, label in (("remedies", "Remedies"), ("routes", "Routes"), ("entitlements", "Entitlements")):
+        if decision[key]:
+            lines.append(f"{label + ':':<14}{', '.join(decision[key])}")
+    for key, label in (("approver", "Approver"), ("escalate_to", "Escalate to"), ("say", "Say"), ("follow_up", "Follow up")):
+        if decision[key]:
+            lines.append(f"{label + ':':<14}{decision[key]}")
+    if decision["extra"]:
+        lines.append(f"Extra:        {decision['extra']['gesture']} (up to {decision['extra']['up_to']}{money})")
+    lines += [f"Note:         {note}" for note in decision["notes"]]
+    return "\n".join(lines)

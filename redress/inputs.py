@@ -1,0 +1,80 @@
+"""Reading what users hand the CLI: policy files and cases (`JSON`, `@FILE`, `-` for stdin).
+
+JSON is always read with exact decimals (`parse_float=Decimal`), so `100.02` stays 100.02.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+from typing import Any
+
+from dsl.checker import CheckResult, check_file
+from dsl.diagnostics import render
+from redress.output import ExitCode, fail
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a number a case can carry")
+
+
+def parse_json(text: str) -> Any:
+    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def json_error_text(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
+    return f"invalid JSON: {error}"
+
+
+def read_text(path: str) -> str:
+    """A file's text, or stdin for `-`; unreadable files end the command with exit 2."""
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        fail(f"{path}: no such file")
+    except IsADirectoryError:
+        fail(f"{path}: is a directory, expected a file")
+    except UnicodeDecodeError as error:
+        fail(f"{path}: not UTF-8 text (byte {error.start})")
+    except OSError as error:
+        fail(f"{path}: cannot read ({error.strerror})")
+
+
+def load_checked_policy(path: str) -> CheckResult:
+    """Check a policy file; one that does not check ends the command with its diagnostics."""
+    try:
+        result = check_file(path)
+    except FileNotFoundError:
+        fail(f"{path}: no such file")
+    except IsADirectoryError:
+        fail(f"{path}: is a directory, expected a policy file")
+    except UnicodeDecodeError as error:
+        fail(f"{path}: not UTF-8 text (byte {error.start})")
+    except OSError as error:
+        fail(f"{path}: cannot read ({error.strerror})")
+    if not result.ok:
+        errors = [d for d in result.diagnostics if d.severity == "error"]
+        shown = "\n".join(render(d, result.source) for d in errors[:10])
+        fail(f"{path} does not check ({len(errors)} error{'s' if len(errors) != 1 else ''}); run `redress check {path}`\n{shown}",
+             ExitCode.INPUT_ERROR, {"diagnostics": [d.to_json() for d in errors]})
+    return result
+
+
+def read_case_argument(argument: str) -> Any:
+    """`--case` takes JSON text, `@FILE` or `-` (stdin)."""
+    if argument == "-":
+        text, where = sys.stdin.read(), "stdin"
+    elif argument.startswith("@"):
+        text, where = read_text(argument[1:]), argument[1:]
+    else:
+        text, where = argument, "--case"
+    try:
+        return parse_json(text)
+    except ValueError as error:
+        fail(f"{where}: {json_error_text(error)}")
