@@ -8,7 +8,9 @@ goes on; memory stays flat however long the stream is.
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
 
+from dsl.currency import format_money
 from engine.cases import CaseError
 from engine.decide import Engine, load_engine
 from redress.inputs import json_error_text, load_checked_policy, parse_json, read_case_argument
@@ -73,12 +75,15 @@ def _decide_line(engine: Engine, line: str, number: int, explain: bool) -> tuple
 
 def describe(decision: dict) -> str:
     """A decision in a few lines for a person at a terminal."""
-    money = f" {decision['currency']}"
+
+    def money(text: str) -> str:
+        return format_money(Decimal(text), decision["currency"])
+
     lines = [f"Rule:         {decision['rule'] or '(no guideline matches)'}"]
     if decision["floor"] is not None:
-        lines.append(f"Range:        {decision['floor']} to {decision['ceiling']}{money}, open at {decision['open_at']}")
+        lines.append(f"Range:        {money(decision['floor'])} to {money(decision['ceiling'])}, open at {money(decision['open_at'])}")
     if decision["step"] is not None:
-        lines.append(f"Step:         {decision['step']}{money}")
+        lines.append(f"Step:         {money(decision['step'])}")
     for key, label in (("remedies", "Remedies"), ("routes", "Routes"), ("entitlements", "Entitlements")):
         if decision[key]:
             lines.append(f"{label + ':':<14}{', '.join(decision[key])}")
@@ -86,6 +91,6 @@ def describe(decision: dict) -> str:
         if decision[key]:
             lines.append(f"{label + ':':<14}{decision[key]}")
     if decision["extra"]:
-        lines.append(f"Extra:        {decision['extra']['gesture']} (up to {decision['extra']['up_to']}{money})")
+        lines.append(f"Extra:        {decision['extra']['gesture']} (up to {money(decision['extra']['up_to'])})")
     lines += [f"Note:         {note}" for note in decision["notes"]]
     return "\n".join(lines)

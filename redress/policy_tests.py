@@ -93,7 +93,7 @@ def discover(paths: list[str]) -> list[str]:
 def run_file(path: str, engine_kind: str = "durable") -> FileReport:
     report = FileReport(path)
     try:
-        document, lines = _load(path)
+        document, lines = load_test_file(path)
         engine = _engine_for(path, document, engine_kind)
     except TestFileError as error:
         report.error = str(error)
@@ -112,7 +112,7 @@ def run_file(path: str, engine_kind: str = "durable") -> FileReport:
     return report
 
 
-def _load(path: str) -> tuple[dict, list[int]]:
+def load_test_file(path: str) -> tuple[dict, list[int]]:
     try:
         with open(path, encoding="utf-8") as handle:
             loader = _DecimalLoader(handle.read())
