@@ -13,7 +13,7 @@ import re
 import threading
 from decimal import Decimal
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from dsl import ast
@@ -21,6 +21,9 @@ from dsl.diagnostics import Diagnostic
 from dsl.syntax_errors import explain_syntax_error
 
 MAX_SYNTAX_ERRORS = 20
+# Deeper expressions are refused: building, checking and compiling them recurses once per level,
+# and `a + b + ...` with hundreds of terms would otherwise end in a RecursionError.
+MAX_NESTING = 100
 
 # A newline after one of these tokens (or inside parentheses) continues the line.
 _CONTINUES_LINE = {"AND", "OR", "NOT", "COMMA", "PLUS", "MINUS", "STAR", "SLASH", "COMPARE_OP", "IS", "OF", "LPAR"}
@@ -246,9 +249,12 @@ class _ToAst(Transformer):
         return ast.OtherwiseDecl(self._name(children[0]), _span(meta))
 
     def _block(self, kind, meta, children):
-        name, first, *rest = children
-        clauses = tuple(clause for clause in (first, *rest) if clause is not None)
-        return ast.Block(kind, self._text(name), clauses, int(first is not None), _span(meta))
+        # `[_clause]` is an inlined rule, so Lark leaves no placeholder for it: whether the first
+        # clause sits on the name's line is read from the positions instead.
+        name, *rest = children
+        clauses = tuple(clause for clause in rest if clause is not None)
+        inline = int(bool(clauses) and clauses[0].span.line == name.line)
+        return ast.Block(kind, self._text(name), clauses, inline, _span(meta))
 
     def rule_decl(self, meta, children):
         return self._block("rule", meta, children)
@@ -331,6 +337,12 @@ def parse(source: str, file: str = "<policy>") -> ParseResult:
             continue
         if diagnostics:
             return ParseResult(None, sorted(diagnostics, key=lambda d: (d.line, d.column)))
+        too_deep = _first_too_deep(tree)
+        if too_deep is not None:
+            return ParseResult(None, [Diagnostic(
+                file, too_deep.meta.line, too_deep.meta.column, "error", "nesting",
+                f"this expression is nested more than {MAX_NESTING} levels deep",
+                "split it into smaller parts with `let`")])
         statements = _TRANSFORMER.transform(tree)
         comments = tuple(sorted(_COMMENTS.comments, key=lambda comment: comment.line))
         return ParseResult(ast.PolicyFile(statements, comments), [])
@@ -342,6 +354,18 @@ def parse_expression(source: str) -> ast.Expr:
     if result.tree is None:
         raise ValueError(result.diagnostics[0].message)
     return result.tree.statements[-1].value
+
+
+def _first_too_deep(tree: Tree) -> Tree | None:
+    """The first node (in source order) more than MAX_NESTING levels below its statement."""
+    for statement in tree.children:
+        stack = [(statement, 0)] if isinstance(statement, Tree) else []
+        while stack:
+            node, depth = stack.pop()
+            if depth > MAX_NESTING:
+                return node
+            stack.extend((child, depth + 1) for child in reversed(node.children) if isinstance(child, Tree))
+    return None
 
 
 _BLOCK_HEADER = re.compile(r"\s*(rule|entitlement|route)\b")

@@ -123,6 +123,11 @@ def _example_errors() -> tuple[tuple[str, int, frozenset, str], ...]:
     return tuple(found)
 
 
+# Mistakes recognised only on the same kind of token as their examples: the state after an
+# operand is reached in every expression, and only an `=` there means "`=` is not a comparison".
+_TOKEN_SPECIFIC = {"assign_in_condition"}
+
+
 def _mistake(error: UnexpectedInput) -> str | None:
     """The label of the example whose error happens in the same parser state, if any; an example
     that also stumbles on the same kind of token wins."""
@@ -131,7 +136,8 @@ def _mistake(error: UnexpectedInput) -> str | None:
         return None
     accepts = frozenset(error.accepts or ())
     same_state = [(label, token_type) for label, position, example_accepts, token_type in _example_errors()
-                  if position == state.position and example_accepts == accepts]
+                  if position == state.position and example_accepts == accepts
+                  and (label not in _TOKEN_SPECIFIC or token_type == error.token.type)]
     exact = next((label for label, token_type in same_state if token_type == error.token.type), None)
     return exact or (same_state[0][0] if same_state else None)
 
