@@ -19,6 +19,7 @@ from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField, Polic
 CASE_ID_KEY = "id"
 _DECIMAL_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _TRUE, _FALSE = {"true", "yes"}, {"false", "no"}
+LARGEST = Decimal(10) ** 15  # a thousand trillion: past any real amount, and far inside exact arithmetic
 
 
 class CaseError(ValueError):
@@ -83,9 +84,11 @@ class CaseReader:
 def _convert(field: CaseField, value: Any):
     kind = field.kind
     if kind in (MONEY, NUMBER, INTEGER):
-        number = _to_decimal(value)
+        number = exact_decimal(value)
         if number is None or (kind == INTEGER and number != number.to_integral_value()):
             raise CaseError(field.name, f"`{field.name}` must be {describe_type(field)}, not {_shown(value)}", describe_type(field))
+        if abs(number) >= LARGEST:
+            raise CaseError(field.name, f"`{field.name}` is too large: {_shown(value)}", f"a value below {LARGEST:,}")
         return number
     if kind == BOOL:
         if isinstance(value, bool):
@@ -104,7 +107,8 @@ def _convert(field: CaseField, value: Any):
     raise CaseError(field.name, f"`{field.name}` cannot be {_shown(value)}{suffix}", describe_type(field))
 
 
-def _to_decimal(value: Any) -> Decimal | None:
+def exact_decimal(value: Any) -> Decimal | None:
+    """A JSON number, decimal string, int or Decimal as an exact Decimal; None for anything else."""
     if isinstance(value, bool) or isinstance(value, float):
         return None  # a float has already lost the exact amount; JSON is read with Decimal instead
     if isinstance(value, Decimal):

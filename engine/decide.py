@@ -84,6 +84,8 @@ class Engine:
                 decision = self.maker.decide(values, case.case_id, rule, entitlements, routes)
         except EvaluationError as error:
             raise CaseError(None, f"this case cannot be decided: {error}", "a case for which no amount divides by zero") from None
+        except ArithmeticError:  # an amount so large or precise that exact arithmetic gives up
+            raise CaseError(None, "this case cannot be decided: an amount is out of range", "amounts of a sensible size") from None
         if explain:
             decision.trace = build_trace(self.policy, values, rules, entitlements, routes)
         return decision

@@ -43,6 +43,16 @@ def _field_schema(field: CaseField) -> dict:
     elif field.kind == ENUM:
         schema["enum"] = list(field.values)
     if not field.required:
+        _allow_null(schema)  # null, like leaving the field out, means "use the default"
         default = field.default
         schema["default"] = format(default, "f") if field.kind in (MONEY, NUMBER, INTEGER) else default
     return schema
+
+
+def _allow_null(schema: dict) -> None:
+    if "enum" in schema:
+        schema["enum"] = [*schema["enum"], None]
+    elif isinstance(schema["type"], list):
+        schema["type"] = [*schema["type"], "null"]
+    else:
+        schema["type"] = [schema["type"], "null"]

@@ -48,8 +48,12 @@ def cli() -> None:
 
 
 def wants_json(output_format: str) -> None:
-    """Remember that errors, too, should be printed as JSON."""
-    click.get_current_context().find_root().ensure_object(dict)["json"] = output_format == "json"
+    """Remember that errors, too, should be printed as JSON, but only when the user asked for
+    `--format json`: a command whose output is JSON by default (`eval`) still reports errors as one
+    plain `redress: error:` line on stderr unless told otherwise."""
+    ctx = click.get_current_context()
+    asked = ctx.get_parameter_source("output_format") not in (None, click.core.ParameterSource.DEFAULT)
+    ctx.find_root().ensure_object(dict)["json"] = asked and output_format == "json"
 
 
 # ---------------------------------------------------------------- check
@@ -158,7 +162,6 @@ def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: b
 @click.argument("policy", type=click.Path(dir_okay=False))
 def schema(policy: str) -> None:
     """Print the JSON Schema (2020-12) of the policy's cases."""
-    wants_json("json")
     from engine.schema import case_schema
     from redress.inputs import load_checked_policy
 
@@ -179,6 +182,70 @@ def test_command(paths: tuple[str, ...], coverage: bool, engine_kind: str, outpu
     from redress.test_report import run_tests
 
     sys.exit(run_tests(list(paths) or ["."], coverage, engine_kind, output_format))
+
+
+# ---------------------------------------------------------------- replay, diff, cases
+input_format_option = click.option("--input-format", type=click.Choice(["csv", "jsonl", "json", "yaml", "parquet"]),
+                                   help="Format of the case file (default: from its extension).")
+workers_option = click.option("--workers", type=click.IntRange(1, 64), default=None,
+                              help="Processes deciding cases (default: one per core).")
+
+
+@cli.command()
+@click.argument("policy", type=click.Path(dir_okay=False))
+@click.argument("cases", type=click.Path(dir_okay=False, allow_dash=True))
+@input_format_option
+@click.option("--engine", "engine_kind", type=click.Choice(["durable", "compiled"]), default="compiled", show_default=True)
+@workers_option
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "csv", "markdown"]), default="text",
+              show_default=True, help="How the summary is printed.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write every case's result here (.csv, .jsonl, .parquet).")
+@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False), help="Write the invalid rows here, verbatim, with their reasons.")
+@click.option("--fail-on", metavar="STATUSES", help="Exit 1 when any case has one of these statuses: over,under,invalid,no_rule.")
+def replay(policy, cases, input_format, engine_kind, workers, output_format, out_path, rejects_path, fail_on) -> None:
+    """Decide every historic case in CASES and compare with what was offered.
+
+    Statuses: within, under, over, no_rule, invalid, decided (no `offered`). Every row is counted."""
+    wants_json(output_format)
+    from engine.batch import default_workers
+    from redress.replay_command import parse_fail_on, run_replay
+
+    statuses = parse_fail_on(fail_on)
+    sys.exit(run_replay(policy, cases, input_format, engine_kind, workers or default_workers(), output_format,
+                        out_path, rejects_path, statuses))
+
+
+@cli.command()
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option("--cases", "cases_path", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Historic cases to decide with both versions (the behavioural diff).")
+@input_format_option
+@click.option("--engine", "engine_kind", type=click.Choice(["durable", "compiled"]), default="compiled", show_default=True)
+@workers_option
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write every case's old and new decision here.")
+@click.option("--color/--no-color", default=None, help="Color the source diff (default: when stdout is a terminal).")
+@format_option
+def diff(old, new, cases_path, input_format, engine_kind, workers, out_path, color, output_format) -> None:
+    """Compare two versions of a policy: text, structure, and with --cases, their decisions.
+
+    Exit 0 when nothing changed, 1 when something did (like diff(1))."""
+    wants_json(output_format)
+    from engine.batch import default_workers
+    from redress.diff_command import run_diff
+
+    sys.exit(run_diff(old, new, cases_path, input_format, engine_kind, workers or default_workers(), output_format,
+                      out_path, color))
+
+
+@cli.command()
+@click.argument("policy", required=False, type=click.Path(dir_okay=False))
+@click.option("--cases", "cases_path", type=click.Path(dir_okay=False), help="Historic cases to simulate and diff against.")
+def workbench(policy: str | None, cases_path: str | None) -> None:
+    """Open the workbench: write, check, try, simulate and diff a policy in the terminal."""
+    from workbench.app import run
+
+    sys.exit(run(policy, cases_path))
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,10 @@ def _reject_constant(name: str):
 
 
 def parse_json(text: str) -> Any:
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply to be a case") from None
 
 
 def json_error_text(error: Exception) -> str:
@@ -29,13 +33,11 @@ def json_error_text(error: Exception) -> str:
     return f"invalid JSON: {error}"
 
 
-def read_text(path: str) -> str:
-    """A file's text, or stdin for `-`; unreadable files end the command with exit 2."""
+@contextmanager
+def reading(path: str):
+    """Turns the ways a file cannot be read into one clear message and exit code 2."""
     try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        yield
     except FileNotFoundError:
         fail(f"{path}: no such file")
     except IsADirectoryError:
@@ -46,18 +48,19 @@ def read_text(path: str) -> str:
         fail(f"{path}: cannot read ({error.strerror})")
 
 
+def read_text(path: str) -> str:
+    """A file's text, or stdin for `-`."""
+    with reading(path):
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+
+
 def load_checked_policy(path: str) -> CheckResult:
     """Check a policy file; one that does not check ends the command with its diagnostics."""
-    try:
+    with reading(path):
         result = check_file(path)
-    except FileNotFoundError:
-        fail(f"{path}: no such file")
-    except IsADirectoryError:
-        fail(f"{path}: is a directory, expected a policy file")
-    except UnicodeDecodeError as error:
-        fail(f"{path}: not UTF-8 text (byte {error.start})")
-    except OSError as error:
-        fail(f"{path}: cannot read ({error.strerror})")
     if not result.ok:
         errors = [d for d in result.diagnostics if d.severity == "error"]
         shown = "\n".join(render(d, result.source) for d in errors[:10])
@@ -77,4 +80,4 @@ def read_case_argument(argument: str) -> Any:
     try:
         return parse_json(text)
     except ValueError as error:
-        fail(f"{where}: {json_error_text(error)}")
+        fail(f"{where}: {json_error_text(error)}", ExitCode.INPUT_ERROR, {"field": None, "expected": "a JSON object"})

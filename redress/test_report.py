@@ -32,7 +32,8 @@ def run_tests(paths: list[str], coverage: bool, engine_kind: str, output_format:
         _print_text(reports, coverage)
         summary = f"{counts['passed']} passed, {counts['failed']} failed"
         if counts["error"] or broken:
-            summary += f", {counts['error'] + len(broken)} errors"
+            errors = counts["error"] + len(broken)
+            summary += f", {errors} error{'s' if errors != 1 else ''}"
         say(f"{summary} in {elapsed:.2f}s")
     if broken:
         return ExitCode.INPUT_ERROR

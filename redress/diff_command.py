@@ -1,0 +1,132 @@
+"""`redress diff OLD NEW [--cases FILE]`: two versions of a policy, compared by text, by structure,
+and (with cases) by what they would have decided. Exit 0 when nothing changed, 1 when something did,
+like diff(1)."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from contextlib import nullcontext
+from decimal import Decimal
+
+import click
+
+from dsl.compare import compare_policies
+from dsl.currency import format_money
+from engine.casefiles import CaseFileError, open_cases
+from engine.diff import BehaviourDiff, CaseDiff, change_json
+from redress.inputs import load_checked_policy
+from redress.outcome_files import RowWriter
+from redress.output import ExitCode, emit, emit_json, fail, warn
+from redress.progress import Progress
+
+CHANGE_COLUMNS = ["row", "id", "status", "old_rule", "new_rule", "old_floor", "new_floor", "old_ceiling", "new_ceiling",
+                  "old_approver", "new_approver", "ceiling_delta", "reason"]
+
+
+def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format: str | None, engine_kind: str,
+             workers: int, output_format: str, out_path: str | None, color: bool | None) -> int:
+    old, new = load_checked_policy(old_path), load_checked_policy(new_path)
+    structure = compare_policies(old.policy, new.policy)
+    result = {"old": _identity(old.policy, old_path), "new": _identity(new.policy, new_path),
+              "structure": {name: section.to_json() for name, section in structure.items()}}
+    if cases_path is None:
+        text_changed = old.source != new.source
+        if output_format == "json":
+            emit_json(result | {"source_changed": text_changed})
+        else:
+            emit(_source_diff(old.source, new.source, old_path, new_path, _use_color(color)))
+            emit(_structure_text(structure))
+        return ExitCode.FINDINGS if text_changed else ExitCode.OK
+    behaviour = BehaviourDiff()
+    differ = CaseDiff((old.source, old_path), (new.source, new_path), engine_kind, workers)
+    try:
+        with open_cases(cases_path, input_format) as case_file, Progress("diff") as progress:
+            with RowWriter(out_path, CHANGE_COLUMNS) if out_path else nullcontext() as out:
+                for change in differ.changes(case_file.rows()):
+                    behaviour.add(change)
+                    progress.tick()
+                    if out is not None:
+                        out.write(_flat(change_json(change)))
+    except CaseFileError as error:
+        fail(str(error))
+    if differ.extra_columns:
+        warn(f"extra columns kept but not used by either version: {', '.join(differ.extra_columns)}")
+    result |= behaviour.to_json()
+    if output_format == "json":
+        emit_json(result)
+    else:
+        emit(_structure_text(structure))
+        emit(_behaviour_text(behaviour, new.policy.currency, cases_path))
+    return ExitCode.FINDINGS if behaviour.changed else ExitCode.OK
+
+
+def _identity(policy, path: str) -> dict:
+    return {"file": path, "policy": policy.name, "version": policy.version, "digest": policy.digest}
+
+
+def _flat(change: dict) -> dict:
+    flat = {key: change[key] for key in ("row", "id", "status", "ceiling_delta", "reason")}
+    for side in ("old", "new"):
+        for key in ("rule", "floor", "ceiling", "approver"):
+            flat[f"{side}_{key}"] = change[side][key] if change[side] else None
+    return flat
+
+
+def _use_color(color: bool | None) -> bool:
+    return sys.stdout.isatty() if color is None else color
+
+
+def _source_diff(old: str, new: str, old_path: str, new_path: str, color: bool) -> str:
+    lines = list(difflib.unified_diff(old.splitlines(), new.splitlines(), old_path, new_path, lineterm=""))
+    if not lines:
+        return "The two files have the same text."
+    styles = {"+": "green", "-": "red", "@": "cyan"}
+    shown = []
+    for line in lines:
+        style = styles.get(line[:1]) if color and not line.startswith(("+++", "---")) else None
+        shown.append(click.style(line, fg=style) if style else line)
+    return "\n".join(shown)
+
+
+def _structure_text(structure) -> str:
+    lines = ["", "What changed, by section:"]
+    for name, section in structure.items():
+        if not section:
+            continue
+        for verb, items in (("added", section.added), ("removed", section.removed), ("changed", section.changed)):
+            lines += [f"  {name:<13}{verb:<8} {item}" for item in items]
+    if len(lines) == 2:
+        lines.append("  nothing: the two versions mean the same")
+    return "\n".join(lines)
+
+
+def _behaviour_text(behaviour: BehaviourDiff, currency: str, cases_path: str) -> str:
+    def money(amount: Decimal) -> str:
+        sign = "+" if amount > 0 else ""
+        return sign + format_money(amount, currency)
+
+    lines = ["", f"Decided {behaviour.cases:,} cases from {cases_path} with both versions:",
+             f"  changed    {behaviour.changed:>10,}", f"  unchanged  {behaviour.unchanged:>10,}",
+             f"  invalid    {behaviour.invalid:>10,}", "",
+             f"  {behaviour.more:,} cases would get a higher ceiling, {behaviour.less:,} a lower one",
+             f"  total ceiling change {money(behaviour.ceiling_delta)}, total floor change {money(behaviour.floor_delta)}"]
+    if behaviour.transitions:
+        lines += ["", "Rule changes (old -> new):"]
+        lines += [f"  {count:>8,}  {key}" for key, count in sorted(behaviour.transitions.items(), key=lambda kv: -kv[1])[:10]]
+    movers = behaviour.movers()
+    if movers:
+        lines += ["", "Biggest movers (ceiling):"]
+        for change in movers[:10]:
+            lines.append(f"  row {change.row:>7} {str(change.case_id or ''):<10} {format_money(change.old.ceiling or Decimal(0), currency)}"
+                         f" -> {format_money(change.new.ceiling or Decimal(0), currency)}  ({money(change.ceiling_delta)})")
+    if behaviour.changed:
+        peak = max(behaviour.histogram.values())
+        lines += ["", "Per-case ceiling change of the changed cases:"]
+        for label, count in behaviour.histogram.items():
+            bar = "█" * round(30 * count / peak) if peak else ""
+            lines.append(f"  {label:>16} {count:>8,} {bar}")
+    if behaviour.invalid_reasons:
+        lines += ["", "Invalid cases by reason:"]
+        lines += [f"  {count:>8,}  {reason}" for reason, count in sorted(behaviour.invalid_reasons.items(), key=lambda kv: -kv[1])[:10]]
+    return "\n".join(lines)

@@ -1,0 +1,87 @@
+"""Per-case result files (`replay --out`, `--rejects`): CSV, JSON Lines or Parquet by extension.
+
+Rows are streamed to a temporary file beside the target and renamed into place when complete, so a
+crash or Ctrl+C never leaves a half-written result where a complete one is expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+
+from redress.output import fail
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+PARQUET_BATCH = 50_000
+
+
+def format_for(path: str) -> str:
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in FORMATS:
+        fail(f"{path}: cannot tell the format from the extension; use one of {', '.join(sorted(FORMATS))}")
+    return FORMATS[extension]
+
+
+class RowWriter:
+    """Writes dict rows with fixed `columns` to `path`, atomically."""
+
+    def __init__(self, path: str, columns: list[str]):
+        self.path = path
+        self.columns = columns
+        self.format = format_for(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            fail(f"{path}: the folder {directory} does not exist")
+        handle, self.temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+        os.close(handle)
+        self._buffer: list[dict] = []
+        self._parquet = None
+        if self.format == "parquet":
+            self._stream = None
+        else:
+            self._stream = open(self.temporary, "w", encoding="utf-8", newline="")
+            if self.format == "csv":
+                self._csv = csv.DictWriter(self._stream, columns, extrasaction="ignore")
+                self._csv.writeheader()
+
+    def write(self, row: dict) -> None:
+        if self.format == "csv":
+            self._csv.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        elif self.format == "jsonl":
+            self._stream.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        else:
+            self._buffer.append(row)
+            if len(self._buffer) >= PARQUET_BATCH:
+                self._flush_parquet()
+
+    def _flush_parquet(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = pa.schema([(name, pa.string()) for name in self.columns])
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.temporary, schema)
+        columns = {name: [None if row.get(name) is None else str(row[name]) for row in self._buffer] for name in self.columns}
+        self._parquet.write_table(pa.table(columns, schema=schema))
+        self._buffer.clear()
+
+    def __enter__(self) -> "RowWriter":
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        try:
+            if self.format == "parquet":
+                if self._buffer or self._parquet is None:
+                    self._flush_parquet()
+                self._parquet.close()
+            else:
+                self._stream.flush()
+                os.fsync(self._stream.fileno())
+                self._stream.close()
+        finally:
+            if kind is None:
+                os.replace(self.temporary, self.path)
+            elif os.path.exists(self.temporary):
+                os.unlink(self.temporary)
