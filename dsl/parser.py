@@ -97,6 +97,7 @@ def lark_parser() -> Lark:
         propagate_positions=True,
         maybe_placeholders=True,
         lexer_callbacks={"COMMENT": _COMMENTS.trailing, "_NL": _COMMENTS.in_newline},
+        cache=True,
     )
 
 
