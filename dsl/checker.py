@@ -16,7 +16,7 @@ from dsl.diagnostics import Diagnostic, DiagnosticSink, did_you_mean
 from dsl.lets import order_lets
 from dsl.names import SNAKE_CASE, snake_case_hint
 from dsl.model import (BOOL, ENUM, FIELD_TYPES, INTEGER, MONEY, NUMBER, TEXT, AuthorityChain, CaseField,
-                       Derived, Entitlement, Extra, Guideline, Policy, Role, Route)
+                       Derived, Policy, Role)
 from dsl.parser import parse
 from dsl.rules import check_blocks
 from dsl.typecheck import UNKNOWN, ExpressionChecker, ValueType, field_value_type

@@ -99,9 +99,12 @@ def load_engine(policy: Policy, kind: str = "durable") -> Engine:
     program = Program(policy)
     if kind == "durable":
         try:
-            from engine.durable_matcher import DurableMatcher
+            from engine.durable_matcher import DurableCapacityError, DurableMatcher
         except ImportError as error:
             reason = f"durable_rules is unavailable ({error}); using the compiled engine"
             return Engine(policy, CompiledMatcher(program), program, reason)
-        return Engine(policy, DurableMatcher(policy), program)
+        try:
+            return Engine(policy, DurableMatcher(policy, CompiledMatcher(program)), program)
+        except DurableCapacityError as error:
+            return Engine(policy, CompiledMatcher(program), program, f"{error}; using the compiled engine")
     return Engine(policy, CompiledMatcher(program), program)

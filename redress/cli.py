@@ -238,6 +238,30 @@ def diff(old, new, cases_path, input_format, engine_kind, workers, out_path, col
                       out_path, color))
 
 
+@cli.group()
+def cases() -> None:
+    """Historic case files: generate synthetic ones for any policy."""
+
+
+@cases.command("generate")
+@click.argument("policy", type=click.Path(dir_okay=False))
+@click.option("--n", "count", type=click.IntRange(0), default=1000, show_default=True, help="How many cases.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed always gives the same cases.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
+              help="Where to write (.csv, .jsonl, .json, .yaml, .parquet); - is stdout.")
+@click.option("--output-format", type=click.Choice(["csv", "jsonl", "json", "yaml", "parquet"]),
+              help="Format (default: from --out's extension; csv for stdout).")
+def cases_generate(policy: str, count: int, seed: int, out_path: str, output_format: str | None) -> None:
+    """Write N realistic synthetic historic cases (with `id` and `offered`) for POLICY."""
+    from engine.generate import generate_cases, write_cases
+    from redress.inputs import load_checked_policy
+
+    checked = load_checked_policy(policy)
+    written = write_cases(generate_cases(checked.policy, count, seed), out_path, output_format or ("csv" if out_path == "-" else None))
+    if out_path != "-":
+        say(f"wrote {written:,} cases to {out_path}")
+
+
 @cli.command()
 @click.argument("policy", required=False, type=click.Path(dir_okay=False))
 @click.option("--cases", "cases_path", type=click.Path(dir_okay=False), help="Historic cases to simulate and diff against.")

@@ -13,7 +13,6 @@ from decimal import Decimal
 from dsl.currency import format_money
 from engine.cases import CaseError
 from engine.decide import Engine, load_engine
-from engine.decision import Decision
 from redress.inputs import json_error_text, load_checked_policy, parse_json, read_case_argument
 from redress.output import ExitCode, emit, emit_json, fail, say, to_json_line, warn
 
@@ -25,21 +24,11 @@ def _engine(policy_path: str, kind: str) -> Engine:
     return engine
 
 
-def decide(engine: Engine, raw, explain: bool) -> Decision:
-    """`engine.decide`, with an amount too large to compute exactly (`1e400`) reported as a bad
-    case rather than a traceback."""
-    try:
-        return engine.decide(raw, explain=explain)
-    except ArithmeticError:
-        raise CaseError(None, "this case cannot be decided: an amount is too large to compute exactly",
-                        "smaller amounts") from None
-
-
 def evaluate_one(policy_path: str, case_argument: str, engine_kind: str, explain: bool, output_format: str) -> int:
     engine = _engine(policy_path, engine_kind)
     raw = read_case_argument(case_argument)
     try:
-        decision = decide(engine, raw, explain)
+        decision = engine.decide(raw, explain=explain)
     except CaseError as error:
         fail(f"case: {error.message}" + (f" (expected {error.expected})" if error.expected else ""),
              ExitCode.INPUT_ERROR, error.to_json())
@@ -79,7 +68,7 @@ def _decide_line(engine: Engine, line: str, number: int, explain: bool) -> tuple
     except ValueError as error:
         return _line_error(None, number, {"field": None, "message": json_error_text(error), "expected": "a JSON object"})
     try:
-        return decide(engine, raw, explain).to_json(), True
+        return engine.decide(raw, explain=explain).to_json(), True
     except CaseError as error:
         return _line_error(raw.get("id") if isinstance(raw, dict) else None, number, error.to_json())
 

@@ -330,4 +330,4 @@ def test_an_amount_too_large_to_compute_is_an_error_not_a_crash(invoke, workdir:
         """)
     result = invoke("test", path, "--format", "json")
     assert result.exit_code == 1
-    assert "too large to compute exactly" in json.loads(result.stdout)["tests"][0]["error"]
+    assert "`price` is too large" in json.loads(result.stdout)["tests"][0]["error"]
