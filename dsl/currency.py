@@ -3,6 +3,7 @@ amount is shown to a customer."""
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 
 # A symbol may stand for any of these codes; `$50` in a CAD policy is fifty Canadian dollars.
@@ -27,6 +28,7 @@ def symbol_for(code: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=None)
 def quantum(code: str) -> Decimal:
     """The smallest amount of the currency: Decimal('0.01') for USD."""
     return Decimal(1).scaleb(-minor_unit(code))
@@ -37,10 +39,15 @@ def round_amount(amount: Decimal, code: str) -> Decimal:
     return amount.quantize(quantum(code), rounding=ROUND_HALF_UP)
 
 
+@functools.lru_cache(maxsize=None)
+def _display(code: str) -> tuple[str, str | None]:
+    return f",.{minor_unit(code)}f", symbol_for(code)
+
+
 def format_money(amount: Decimal, code: str) -> str:
     """How an amount reads in a sentence to a customer: `$1,250.00`, `€30.00`, `1,000 JPY`."""
-    digits = f"{amount:,.{minor_unit(code)}f}"
-    symbol = symbol_for(code)
+    pattern, symbol = _display(code)
+    digits = format(amount, pattern)
     if symbol is None:
         return f"{digits} {code}"
     if digits.startswith("-"):

@@ -67,9 +67,11 @@ class Engine:
         self.reader = CaseReader(policy)
         self.maker = DecisionMaker(policy, program)
 
-    def decide(self, raw_case: Any, explain: bool = False) -> Decision:
-        """Decide one case. Raises `CaseError` for a case that does not fit the policy."""
-        case = self.reader.read(raw_case)
+    def decide(self, raw_case: Any, explain: bool = False, extras: set[str] | None = None, wording: bool = True) -> Decision:
+        """Decide one case. Raises `CaseError` for a case that does not fit the policy. With
+        `extras`, keys that are not case fields are collected there instead of refused; with
+        `wording=False`, `say` is left out (bulk work that never shows it)."""
+        case = self.reader.read(raw_case, extras)
         values = case.values
         try:
             with localcontext(ARITHMETIC):
@@ -81,7 +83,7 @@ class Engine:
                     rule = rules[0] if rules else None
                 else:
                     rule, entitlements, routes = self.matcher.match(values)
-                decision = self.maker.decide(values, case.case_id, rule, entitlements, routes)
+                decision = self.maker.decide(values, case.case_id, rule, entitlements, routes, wording)
         except EvaluationError as error:
             raise CaseError(None, f"this case cannot be decided: {error}", "a case for which no amount divides by zero") from None
         except ArithmeticError:  # an amount so large or precise that exact arithmetic gives up

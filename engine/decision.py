@@ -7,10 +7,10 @@ computed once, by one piece of code, whichever engine did the matching.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from dsl.currency import format_money, round_amount
+from dsl.currency import format_money, quantum, round_amount
 from dsl.model import MONEY, Policy
 from dsl.rules import PLACEHOLDER
 from engine.program import Program
@@ -70,9 +70,12 @@ class DecisionMaker:
         self.policy = policy
         self.program = program
         self.kinds = {f.name: f.kind for f in policy.fields} | {let.name: let.kind for let in policy.lets}
+        self.quantum = quantum(policy.currency)
         self.zero = round_amount(ZERO, policy.currency)
 
-    def decide(self, values: dict, case_id: Any, rule_index: int | None, entitlements: list[int], routes: list[int]) -> Decision:
+    def decide(self, values: dict, case_id: Any, rule_index: int | None, entitlements: list[int], routes: list[int],
+               wording: bool = True) -> Decision:
+        """The decision; `wording=False` leaves `say` out (replays and diffs never show it)."""
         policy = self.policy
         decision = Decision(policy.name, policy.version, policy.digest, case_id, None, policy.currency)
         decision.routes = [policy.routes[i].name for i in routes]
@@ -90,7 +93,7 @@ class DecisionMaker:
         decision.approver = policy.authority.approver_for(decision.ceiling) if policy.authority else None
         decision.escalate_to = rule.escalate_to
         decision.follow_up = rule.follow_up
-        if rule.say is not None:
+        if wording and rule.say is not None:
             decision.say = self._wording(rule.say, decision, values)
         return decision
 
@@ -126,7 +129,7 @@ class DecisionMaker:
 
     def _amount(self, raw: Decimal, what: str, notes: list[str]) -> Decimal:
         """Round half-up to the minor unit; a negative amount is clamped to zero, with a note."""
-        amount = round_amount(raw, self.policy.currency)
+        amount = raw.quantize(self.quantum, ROUND_HALF_UP)
         if amount < 0:
             notes.append(f"{what[0].upper()}{what[1:]} came out at {self._money(amount)} and was raised to {self._money(ZERO)}.")
         if amount <= 0:
@@ -137,17 +140,18 @@ class DecisionMaker:
         return format_money(amount, self.policy.currency)
 
     def _wording(self, template: str, decision: Decision, values: dict) -> str:
+        """Fill the template's placeholders; each is computed only if the template uses it."""
         fills = {
-            "offer": self._money(decision.open_at), "floor": self._money(decision.floor),
-            "ceiling": self._money(decision.ceiling),
-            "step": self._money(decision.step) if decision.step is not None else "",
-            "extra": decision.extra["gesture"] if decision.extra else "",
+            "offer": lambda: self._money(decision.open_at), "floor": lambda: self._money(decision.floor),
+            "ceiling": lambda: self._money(decision.ceiling),
+            "step": lambda: self._money(decision.step) if decision.step is not None else "",
+            "extra": lambda: decision.extra["gesture"] if decision.extra else "",
         }
 
         def fill(match) -> str:
             name = match.group(1)
             if name in fills:
-                return fills[name]
+                return fills[name]()
             value = values.get(name)
             if self.kinds.get(name) == MONEY:
                 return self._money(round_amount(value, self.policy.currency))

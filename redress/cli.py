@@ -253,7 +253,8 @@ def cases() -> None:
               help="Format (default: from --out's extension; csv for stdout).")
 def cases_generate(policy: str, count: int, seed: int, out_path: str, output_format: str | None) -> None:
     """Write N realistic synthetic historic cases (with `id` and `offered`) for POLICY."""
-    from engine.generate import generate_cases, write_cases
+    from engine.casewriters import write_cases
+    from engine.generate import generate_cases
     from redress.inputs import load_checked_policy
 
     checked = load_checked_policy(policy)

@@ -17,8 +17,9 @@ from engine.casefiles import CaseFileError, open_cases
 from engine.diff import BehaviourDiff, CaseDiff, change_json
 from redress.inputs import load_checked_policy
 from redress.outcome_files import RowWriter
-from redress.output import ExitCode, emit, emit_json, fail, warn
+from redress.output import ExitCode, emit, emit_json, fail, say, warn
 from redress.progress import Progress
+from redress.replay_command import truncated_last_line
 
 CHANGE_COLUMNS = ["row", "id", "status", "old_rule", "new_rule", "old_floor", "new_floor", "old_ceiling", "new_ceiling",
                   "old_approver", "new_approver", "ceiling_delta", "reason"]
@@ -58,6 +59,10 @@ def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format:
     else:
         emit(_structure_text(structure))
         emit(_behaviour_text(behaviour, new.policy.currency, cases_path))
+    truncated = truncated_last_line(case_file, cases_path) if behaviour.invalid else None
+    if truncated:
+        say(f"redress: error: {truncated}")
+        return ExitCode.INPUT_ERROR
     return ExitCode.FINDINGS if behaviour.changed else ExitCode.OK
 
 

@@ -8,8 +8,9 @@
 
 `expect` holds any subset of the decision's keys. Amounts compare as exact decimals (`30`, `30.0`
 and `"30.00"` all match "30.00"); each expected note needs only to appear within one actual note;
-`expect: {error: {field: price}}` expects the case to be rejected. Numbers in YAML are read as
-exact decimals, never floats.
+`expect: {error: {field: price}}` expects the case to be rejected. The YAML is read as a YAML case
+file is (`engine.casefiles.DecimalLoader`): numbers as exact decimals, never floats, and dates as the
+text written.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import yaml
 
 from dsl.checker import check_file
 from dsl.diagnostics import did_you_mean, render
+from engine.casefiles import DecimalLoader
 from engine.cases import CaseError
 from engine.decide import Engine, load_engine
 
@@ -31,21 +33,6 @@ TEST_FILE_SUFFIXES = (".tests.yaml", ".tests.yml")
 DECISION_KEYS = ("policy", "version", "digest", "case_id", "rule", "currency", "floor", "ceiling", "open_at", "step",
                  "remedies", "approver", "escalate_to", "routes", "entitlements", "say", "follow_up", "extra", "notes", "error")
 AMOUNT_KEYS = ("floor", "ceiling", "open_at", "step")
-
-
-class _DecimalLoader(yaml.SafeLoader):
-    """YAML with exact decimals: `price: 100.02` is Decimal('100.02'), never a float."""
-
-
-def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode):
-    text = loader.construct_scalar(node)
-    try:
-        return Decimal(text.replace("_", ""))
-    except InvalidOperation:
-        return loader.construct_yaml_float(node)
-
-
-_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
 
 
 class TestFileError(Exception):
@@ -115,7 +102,7 @@ def run_file(path: str, engine_kind: str = "durable") -> FileReport:
 def load_test_file(path: str) -> tuple[dict, list[int]]:
     try:
         with open(path, encoding="utf-8") as handle:
-            loader = _DecimalLoader(handle.read())
+            loader = DecimalLoader(handle.read())
         try:
             root = loader.get_single_node()
             document = loader.construct_document(root) if root is not None else None
@@ -217,4 +204,4 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    return str(value)  # YAML dates and times: `expect: {say: 2026-01-01}`
+    return str(value)  # what else YAML can hold: `!!binary`, `!!set`

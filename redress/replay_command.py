@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
 from contextlib import ExitStack
 
 from dsl.currency import format_money
@@ -20,6 +22,7 @@ from redress.progress import Progress
 
 OUT_COLUMNS = ["row", "id", "status", "rule", "floor", "ceiling", "open_at", "approver", "offered", "over_by", "under_by", "reason"]
 FAILABLE = ("over", "under", "invalid", "no_rule")
+TAIL_BYTES = 1 << 16
 
 
 def parse_fail_on(text: str | None) -> set[str]:
@@ -30,6 +33,40 @@ def parse_fail_on(text: str | None) -> set[str]:
     if unknown:
         fail(f"--fail-on: unknown status {', '.join(sorted(unknown))}; choose from {', '.join(FAILABLE)}")
     return wanted
+
+
+def truncated_last_line(case_file, path: str) -> str | None:
+    """A CSV or JSON Lines file cut off in the middle of its last row (an export or a copy that did
+    not finish): the last line has no line break and cannot be read on its own. That row is counted
+    as invalid like any other, but the run must not pass as complete: the message, or None."""
+    if path == "-" or case_file.format not in ("csv", "jsonl"):
+        return None
+    try:
+        with open(path, "rb") as stream:
+            size = stream.seek(0, os.SEEK_END)
+            stream.seek(max(0, size - TAIL_BYTES))
+            tail = stream.read()
+            if not tail or tail.endswith((b"\n", b"\r")) or (b"\n" not in tail and size > TAIL_BYTES):
+                return None
+            stream.seek(0)
+            line = 1 + sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
+    except OSError:
+        return None
+    last = tail.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")
+    if case_file.format == "jsonl":
+        try:
+            json.loads(last)
+            return None
+        except ValueError:
+            pass
+    else:
+        try:
+            cells = next(csv.reader([last], strict=True), [])
+        except csv.Error:
+            cells = []
+        if len(cells) >= len(case_file.columns or ()):
+            return None
+    return f"{case_file.path}:{line}: the file ends in the middle of this row; it looks truncated"
 
 
 def run_replay(policy_path: str, cases_path: str, input_format: str | None, engine_kind: str, workers: int,
@@ -61,6 +98,10 @@ def run_replay(policy_path: str, cases_path: str, input_format: str | None, engi
     _report(summary, tally, output_format, policy.currency)
     if tally.status["invalid"] and not rejects_path and output_format == "text":
         say(f"{tally.status['invalid']:,} invalid rows; `--rejects FILE` keeps them with their reasons")
+    truncated = truncated_last_line(case_file, cases_path) if tally.status["invalid"] else None
+    if truncated:
+        say(f"redress: error: {truncated}")
+        return ExitCode.INPUT_ERROR
     failing = [status for status in sorted(fail_on) if tally.status[status]]
     if failing:
         say("failing: " + ", ".join(f"{tally.status[s]:,} {s}" for s in failing))
@@ -82,12 +123,12 @@ def _report(summary: dict, tally: Tally, output_format: str, currency: str) -> N
 def _rule_rows(summary: dict) -> list[list]:
     rows = []
     for name, rule in summary["rules"].items():
-        rows.append([name, rule["cases"], *(rule["status"][s] for s in ("within", "under", "over", "decided")),
+        rows.append([name, rule["cases"], *(rule["status"][s] for s in STATUSES),
                      rule["floor"], rule["ceiling"], rule["offered"]])
     return rows
 
 
-RULE_HEADER = ["rule", "cases", "within", "under", "over", "decided", "floor", "ceiling", "offered"]
+RULE_HEADER = ["rule", "cases", *STATUSES, "floor", "ceiling", "offered"]
 
 
 def _rule_table_csv(summary: dict) -> str:
@@ -95,7 +136,7 @@ def _rule_table_csv(summary: dict) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(RULE_HEADER)
     writer.writerows(_rule_rows(summary))
-    writer.writerow(["(all cases)", summary["cases"], *(summary["status"][s] for s in ("within", "under", "over", "decided")),
+    writer.writerow(["(all cases)", summary["cases"], *(summary["status"][s] for s in STATUSES),
                      summary["totals"]["floor"], summary["totals"]["ceiling"], summary["totals"]["offered"]])
     return buffer.getvalue()
 
@@ -107,7 +148,7 @@ def _markdown(summary: dict, currency: str) -> str:
     lines += [f"| **total** | **{summary['cases']:,}** |", "", "| " + " | ".join(RULE_HEADER) + " |",
               "| --- |" + " ---: |" * (len(RULE_HEADER) - 1)]
     for row in _rule_rows(summary):
-        lines.append("| " + " | ".join(str(cell) for cell in row) + " |")
+        lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |")
     totals = summary["totals"]
     lines += ["", f"Over the guideline by {_money(totals['over_by'], currency)}; under by {_money(totals['under_by'], currency)}."]
     return "\n".join(lines)

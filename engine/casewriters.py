@@ -1,0 +1,157 @@
+"""Cases written as case files that `engine.casefiles` reads back: CSV, JSON Lines, a JSON array,
+YAML, Parquet.
+
+Writers stream, so a million generated cases never sit in memory (unless the columns must be
+gathered first), and exact amounts stay exact: a `Decimal` is written as its text, never as a float.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import tempfile
+from decimal import Decimal
+from typing import IO, Any, Iterable
+
+import yaml
+
+from engine.casefiles import EXTENSIONS, FORMATS
+
+
+def write_cases(cases: Iterable[dict], path: str, format: str | None = None, columns: list[str] | None = None) -> int:
+    """Write cases as a case file `open_cases` reads back, and return how many were written.
+
+    The format comes from `format` or the extension. Columns (CSV header, Parquet schema) come from
+    `columns`, else from the cases' own `columns` (as `generate_cases` has), else from every key in
+    order of appearance, which means holding the cases in memory. The file appears whole or not at
+    all: written beside the target, fsynced, then renamed over it. `-` writes text formats to stdout.
+    """
+    kind = (format or EXTENSIONS.get(os.path.splitext(path)[1].lower(), "")).lower()
+    if kind not in FORMATS:
+        raise ValueError(f"cannot tell which format to write {path!r} in; choose one of {', '.join(FORMATS)}")
+    columns = columns or getattr(cases, "columns", None)
+    if columns is None and kind in ("csv", "parquet"):
+        cases = list(cases)
+        columns = list(dict.fromkeys(key for case in cases for key in case))
+    if path == "-":
+        if kind == "parquet":
+            raise ValueError("a Parquet file cannot be written to standard output; give a file name")
+        return _WRITERS[kind](cases, sys.stdout, columns)
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        if kind == "parquet":
+            os.close(handle)
+            count = _write_parquet(cases, temporary, columns)
+            handle = os.open(temporary, os.O_RDONLY)
+            os.fsync(handle)
+            os.close(handle)
+        else:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                count = _WRITERS[kind](cases, stream, columns)
+                stream.flush()
+                os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    directory_handle = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(directory_handle)
+    finally:
+        os.close(directory_handle)
+    return count
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _plain(case: dict) -> dict:
+    """JSON and YAML writers know no Decimal: an exact amount is written as its text."""
+    return {key: str(value) if isinstance(value, Decimal) else value for key, value in case.items()}
+
+
+def _write_csv(cases: Iterable[dict], stream: IO[str], columns: list[str]) -> int:
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(columns)
+    count = 0
+    for count, case in enumerate(cases, start=1):
+        writer.writerow([_cell(case.get(column)) for column in columns])
+    return count
+
+
+def _write_jsonl(cases: Iterable[dict], stream: IO[str], columns: list[str] | None) -> int:
+    count = 0
+    for count, case in enumerate(cases, start=1):
+        stream.write(json.dumps(_plain(case), ensure_ascii=False) + "\n")
+    return count
+
+
+def _write_json(cases: Iterable[dict], stream: IO[str], columns: list[str] | None) -> int:
+    count = 0
+    stream.write("[")
+    for count, case in enumerate(cases, start=1):
+        stream.write(("\n  " if count == 1 else ",\n  ") + json.dumps(_plain(case), ensure_ascii=False))
+    stream.write("\n]\n")
+    return count
+
+
+def _write_yaml(cases: Iterable[dict], stream: IO[str], columns: list[str] | None) -> int:
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    count = 0
+    for count, case in enumerate(cases, start=1):
+        stream.write(yaml.dump([_plain(case)], Dumper=dumper, sort_keys=False, allow_unicode=True, default_flow_style=False))
+    if count == 0:
+        stream.write("[]\n")
+    return count
+
+
+_WRITERS = {"csv": _write_csv, "jsonl": _write_jsonl, "json": _write_json, "yaml": _write_yaml}
+_PARQUET_BATCH = 10_000
+
+
+def _write_parquet(cases: Iterable[dict], path: str, columns: list[str]) -> int:
+    """Record batches; each column's type is taken from its first batch (bools, ints, or text for
+    anything else, Decimals included so that no precision is ever chosen for the user)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer, schema, count, batch = None, None, 0, []
+    iterator = iter(cases)
+    while True:
+        batch = [case for _, case in zip(range(_PARQUET_BATCH), iterator)]
+        if not batch and writer is not None:
+            break
+        values = {column: [case.get(column) for case in batch] for column in columns}
+        if schema is None:
+            schema = pa.schema([(column, _arrow_type(values[column])) for column in columns])
+            writer = pq.ParquetWriter(path, schema)
+        arrays = [pa.array(values[field.name] if field.type != pa.string() else
+                           [None if value is None else _cell(value) for value in values[field.name]], field.type)
+                  for field in schema]
+        writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+        count += len(batch)
+        if len(batch) < _PARQUET_BATCH:
+            break
+    writer.close()
+    return count
+
+
+def _arrow_type(values: list) -> Any:
+    import pyarrow as pa
+
+    present = [value for value in values if value is not None]
+    if present and all(isinstance(value, bool) for value in present):
+        return pa.bool_()
+    if present and all(isinstance(value, int) and not isinstance(value, bool) for value in present):
+        return pa.int64()
+    return pa.string()
