@@ -36,6 +36,7 @@ class CaseChange:
     old: Decision | None = None
     new: Decision | None = None
     reason: str | None = None
+    one_version: bool = False  # invalid under one version only
 
     @property
     def floor_delta(self) -> Decimal:
@@ -68,13 +69,17 @@ def diff_batches(old_source: str, old_path: str, new_source: str, new_path: str,
         if row.data is None:
             return CaseChange(row.number, None, "invalid", reason=row.error or "unreadable row")
         case_id = row.data.get(CASE_ID_KEY)
-        decisions = []
+        decisions, reasons = [], []
         for (version, engine), ignored in zip(engines, unknown):
             try:
                 decisions.append(engine.decide(row.data, extras=ignored, wording=False))
             except CaseError as error:
-                return CaseChange(row.number, case_id, "invalid", reason=f"{version} version: {reason_of(error)}")
+                decisions.append(None)
+                reasons.append(f"{version} version: {reason_of(error)}")
         old, new = decisions
+        if reasons:
+            # Decidable by one version only: the change itself made (or unmade) the case invalid.
+            return CaseChange(row.number, case_id, "invalid", old, new, "; ".join(reasons), one_version=len(reasons) == 1)
         return CaseChange(row.number, case_id, "changed" if changed(old, new) else "unchanged", old, new)
 
     def decide(batch: list) -> tuple[list[CaseChange], list[str]]:
@@ -88,7 +93,7 @@ class BehaviourDiff:
     """Accumulates `CaseChange`s into the counts, deltas, transitions, movers and histogram."""
 
     def __init__(self) -> None:
-        self.cases = self.changed = self.unchanged = self.invalid = 0
+        self.cases = self.changed = self.unchanged = self.invalid = self.invalid_in_one_version = 0
         self.floor_delta = ZERO
         self.ceiling_delta = ZERO
         self.more = self.less = 0
@@ -101,6 +106,7 @@ class BehaviourDiff:
         self.cases += 1
         if change.status == "invalid":
             self.invalid += 1
+            self.invalid_in_one_version += change.one_version
             self.invalid_reasons[change.reason] = self.invalid_reasons.get(change.reason, 0) + 1
             return
         floor_delta, ceiling_delta = change.floor_delta, change.ceiling_delta
@@ -121,12 +127,18 @@ class BehaviourDiff:
         elif item[:2] > self._movers[0][:2]:
             heapq.heapreplace(self._movers, item)
 
+    @property
+    def differs(self) -> bool:
+        """Whether the versions decide any case differently, counting a case only one can decide."""
+        return bool(self.changed or self.invalid_in_one_version)
+
     def movers(self) -> list[CaseChange]:
         return [item[2] for item in sorted(self._movers, key=lambda item: (-item[0], -item[1]))]
 
     def to_json(self) -> dict:
         return {
             "cases": self.cases, "changed": self.changed, "unchanged": self.unchanged, "invalid": self.invalid,
+            "invalid_in_one_version": self.invalid_in_one_version,
             "floor_delta": format(self.floor_delta, "f"), "ceiling_delta": format(self.ceiling_delta, "f"),
             "more": self.more, "less": self.less,
             "transitions": dict(sorted(self.transitions.items(), key=lambda kv: -kv[1])),

@@ -1,13 +1,16 @@
-"""`make demo`: check every sample policy and decide the source manual's worked cases.
+"""`make demo`: in a terminal, open the workbench on a sample policy and its historic cases;
+elsewhere (a pipe, CI), check every sample policy and decide the source manual's worked cases.
 
-The worked cases are the ones in the sample policies' test files, so the demo shows exactly what
-the tests assert, as a policy owner would read it.
+The workbench works on a copy in `.redress-demo/`, so editing and saving never changes the samples,
+and a second `make demo` finds the work where it was left. The worked cases printed otherwise are
+the ones in the sample policies' test files: the demo shows exactly what the tests assert.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import shutil
 import sys
 
 from dsl.checker import check_file
@@ -16,7 +19,22 @@ from engine.decide import load_engine
 from redress.evaluate import describe
 from redress.policy_tests import TestFileError, load_test_file
 
-POLICY_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "policies")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+POLICY_DIR = os.path.join(ROOT, "policies")
+DEMO_DIR = os.path.join(ROOT, ".redress-demo")
+DEMO_POLICY = "hardware_store"
+
+
+def open_workbench() -> int:
+    """The workbench on a copy of the hardware store policy, its tests and its historic cases."""
+    os.makedirs(DEMO_DIR, exist_ok=True)
+    for suffix in (".policy", ".tests.yaml", ".cases.csv"):
+        target = os.path.join(DEMO_DIR, DEMO_POLICY + suffix)
+        if not os.path.exists(target):
+            shutil.copyfile(os.path.join(POLICY_DIR, DEMO_POLICY + suffix), target)
+    from workbench.app import run
+
+    return run(os.path.join(DEMO_DIR, DEMO_POLICY + ".policy"), os.path.join(DEMO_DIR, DEMO_POLICY + ".cases.csv"))
 
 
 def main() -> int:
@@ -41,7 +59,8 @@ def main() -> int:
             decision = engine.decide(test["case"]).to_json()
             print("    " + describe(decision).replace("\n", "\n    "))
     print(f"\n{len(policies) - failures} of {len(policies)} sample policies check cleanly.")
-    print("Next: `.venv/bin/redress test policies/` runs their tests; `.venv/bin/redress --help` lists every command.")
+    print("Next: `.venv/bin/redress test policies/` runs their tests; `.venv/bin/redress --help` lists every command;")
+    print("run `make demo` in a terminal to open the workbench.")
     return 1 if failures else 0
 
 
@@ -59,6 +78,6 @@ def _worked_cases(policy_path: str) -> list[dict]:
 
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        sys.exit(open_workbench() if sys.stdin.isatty() and sys.stdout.isatty() else main())
     except BrokenPipeError:
         sys.exit(0)

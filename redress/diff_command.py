@@ -63,7 +63,7 @@ def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format:
     if truncated:
         say(f"redress: error: {truncated}")
         return ExitCode.INPUT_ERROR
-    return ExitCode.FINDINGS if behaviour.changed else ExitCode.OK
+    return ExitCode.FINDINGS if behaviour.differs else ExitCode.OK
 
 
 def _identity(policy, path: str) -> dict:
@@ -113,7 +113,8 @@ def _behaviour_text(behaviour: BehaviourDiff, currency: str, cases_path: str) ->
 
     lines = ["", f"Decided {behaviour.cases:,} cases from {cases_path} with both versions:",
              f"  changed    {behaviour.changed:>10,}", f"  unchanged  {behaviour.unchanged:>10,}",
-             f"  invalid    {behaviour.invalid:>10,}", "",
+             f"  invalid    {behaviour.invalid:>10,}" + (f"  ({behaviour.invalid_in_one_version:,} under one version only)"
+                                                           if behaviour.invalid_in_one_version else ""), "",
              f"  {behaviour.more:,} cases would get a higher ceiling, {behaviour.less:,} a lower one",
              f"  total ceiling change {money(behaviour.ceiling_delta)}, total floor change {money(behaviour.floor_delta)}"]
     if behaviour.transitions:

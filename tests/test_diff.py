@@ -1,0 +1,334 @@
+"""`redress diff OLD NEW` as QA uses it before adopting a policy change: what changed in the text and
+the structure, and, with historic cases, exactly which cases the new version would decide differently.
+
+The expected behavioural numbers are computed here, independently: every row is decided by both
+versions with `engine.decide.load_engine` (the durable engine, while the command uses the compiled
+one by default) and compared on rule, floor, ceiling and approver.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+RESTAURANT = REPO / "policies" / "restaurant_catering.policy"
+RESTAURANT_CASES = REPO / "policies" / "restaurant_catering.cases.csv"
+ANSI = re.compile(r"\x1b\[")
+SECTIONS = ("rules", "entitlements", "routes", "authority", "fields", "lets", "header")
+
+
+def edited(text: str, *edits: tuple[str, str]) -> str:
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+RULE_RAISED = ("but no more than 25% of price", "but no more than 30% of price")  # "Late catering"
+THRESHOLD_LOWERED = ("when situation is late_catering and price >= $250", "when situation is late_catering and price >= $200")
+RUDE_STAFF = """rule "Rude staff"
+  when situation is rude_staff
+  offer up to $25
+  remedies dessert_on_the_house, credit
+  escalate to shift_supervisor
+"""
+RUDE_STAFF_REMOVED = (RUDE_STAFF, "")
+SERVER_LIMIT_LOWERED = ("server up to $50", "server up to $40")
+FIELD_ADDED = ("  food_safety_concern: bool = false", "  food_safety_concern: bool = false\n  table_number: integer = 0")
+RULE_ADDED = ('rule "Billing error"', 'rule "Loyal regular"\n  when situation is other and lifetime_value >= $5,000\n'
+              '  offer up to $40\n\nrule "Billing error"')
+
+
+@pytest.fixture
+def versions(tmp_path):
+    """Write policy versions next to each other: `versions("name", *edits)` is a path."""
+    source = RESTAURANT.read_text()
+
+    def write(name: str, *edits: tuple[str, str]) -> Path:
+        path = tmp_path / f"{name}.policy"
+        path.write_text(edited(source, *edits))
+        return path
+
+    return write
+
+
+# ---------------------------------------------------------------- without cases
+
+
+def test_identical_files(redress, versions):
+    old, new = versions("old"), versions("new")
+    result = redress("diff", old, new)
+    assert result.returncode == 0, result.stderr
+    assert "The two files have the same text." in result.stdout
+    assert "nothing: the two versions mean the same" in result.stdout
+    as_json = json.loads(redress("diff", old, new, "--format", "json").stdout)
+    assert as_json["source_changed"] is False
+    assert as_json["structure"] == {section: {"added": [], "removed": [], "changed": []} for section in SECTIONS}
+
+
+def test_a_changed_file_names_what_changed(redress, versions):
+    old = versions("old")
+    new = versions("new", RULE_RAISED, RUDE_STAFF_REMOVED, SERVER_LIMIT_LOWERED, FIELD_ADDED, RULE_ADDED)
+    result = redress("diff", old, new)
+    assert result.returncode == 1, result.stderr
+    text = result.stdout
+    assert f"--- {old}" in text and f"+++ {new}" in text
+    assert "-  offer no less than 10% of price but no more than 25% of price" in text
+    assert "+  offer no less than 10% of price but no more than 30% of price" in text
+    summary = text[text.index("What changed, by section:"):]
+    for section, verb, item in (("rules", "added", "Loyal regular"), ("rules", "removed", "Rude staff"),
+                                ("rules", "changed", "Late catering"), ("authority", "changed", "server"),
+                                ("fields", "added", "table_number")):
+        assert re.search(rf"^\s+{section}\s+{verb}\s+{re.escape(item)}$", summary, re.M), (section, verb, item)
+    assert not ANSI.search(text)  # stdout is not a terminal: no color by default
+
+    structure = json.loads(redress("diff", old, new, "--format", "json").stdout)["structure"]
+    assert set(structure) == set(SECTIONS)
+    assert structure["rules"] == {"added": ["Loyal regular"], "removed": ["Rude staff"], "changed": ["Late catering"]}
+    assert structure["authority"] == {"added": [], "removed": [], "changed": ["server"]}
+    assert structure["fields"] == {"added": ["table_number"], "removed": [], "changed": []}
+    for section in ("entitlements", "routes", "lets", "header"):
+        assert structure[section] == {"added": [], "removed": [], "changed": []}, section
+
+
+def test_a_moved_rule_is_a_change_because_order_decides(invoke, versions):
+    old = versions("old")
+    moved = versions("moved", RUDE_STAFF_REMOVED, ("otherwise escalate", RUDE_STAFF + "\notherwise escalate"))
+    result = invoke("diff", old, moved, "--format", "json")
+    assert result.exit_code == 1
+    rules = json.loads(result.stdout)["structure"]["rules"]
+    assert rules == {"added": [], "removed": [], "changed": ["moved: Billing error", "moved: Rude staff"]}
+
+
+def test_color_only_when_asked(invoke, versions):
+    old, new = versions("old"), versions("new", RULE_RAISED)
+    colored = invoke("diff", old, new, "--color")
+    plain = invoke("diff", old, new, "--no-color")
+    assert colored.exit_code == plain.exit_code == 1
+    assert "\x1b[32m+" in colored.stdout and "\x1b[31m-" in colored.stdout  # added green, removed red
+    assert not ANSI.search(plain.stdout)
+    assert re.sub(r"\x1b\[[0-9;]*m", "", colored.stdout) == plain.stdout
+
+
+# ---------------------------------------------------------------- with cases: the exact count
+
+
+def expected_behaviour(old: Path, new: Path, cases: Path) -> dict:
+    """Decide every row with both versions, independently of `redress diff`."""
+    from dsl.checker import check_file
+    from engine.cases import CaseError
+    from engine.decide import load_engine
+
+    engines = [load_engine(check_file(str(path)).policy, "durable") for path in (old, new)]
+    changed = unchanged = invalid = more = less = 0
+    floor_delta = ceiling_delta = Decimal(0)
+    transitions: Counter = Counter()
+    deltas: list[tuple[Decimal, int]] = []
+    with cases.open(newline="", encoding="utf-8") as stream:
+        reader = csv.reader(stream)
+        header = next(reader)
+        for cells in reader:
+            row = reader.line_num
+            if len(cells) != len(header):
+                invalid += 1
+                continue
+            data = {key: value for key, value in zip(header, cells) if value != ""}
+            decisions = []
+            for engine in engines:
+                own = {key: value for key, value in data.items()
+                       if key == "id" or key in {field.name for field in engine.policy.fields}}
+                try:
+                    decisions.append(engine.decide(own))
+                except CaseError:
+                    break
+            if len(decisions) < 2:
+                invalid += 1
+                continue
+            before, after = decisions
+            floor_change = (after.floor or 0) - (before.floor or 0)
+            ceiling_change = (after.ceiling or 0) - (before.ceiling or 0)
+            floor_delta += floor_change
+            ceiling_delta += ceiling_change
+            if (before.rule, before.floor, before.ceiling, before.approver) == (after.rule, after.floor, after.ceiling, after.approver):
+                unchanged += 1
+                continue
+            changed += 1
+            more += ceiling_change > 0
+            less += ceiling_change < 0
+            transitions[f"{before.rule or '(no rule)'} -> {after.rule or '(no rule)'}"] += 1
+            deltas.append((ceiling_change, row))
+    return {"changed": changed, "unchanged": unchanged, "invalid": invalid, "floor_delta": floor_delta,
+            "ceiling_delta": ceiling_delta, "transitions": dict(transitions), "more": more, "less": less, "deltas": deltas}
+
+
+def histogram_of(deltas: list[Decimal]) -> dict[str, int]:
+    bins = [("< -1,000", lambda d: d < -1000), ("-1,000 to -100", lambda d: -1000 <= d < -100),
+            ("-100 to -10", lambda d: -100 <= d < -10), ("-10 to 0", lambda d: -10 <= d < 0), ("0", lambda d: d == 0),
+            ("0 to 10", lambda d: 0 < d < 10), ("10 to 100", lambda d: 10 <= d < 100),
+            ("100 to 1,000", lambda d: 100 <= d < 1000), (">= 1,000", lambda d: d >= 1000)]
+    return {label: sum(1 for d in deltas if test(d)) for label, test in bins}
+
+
+@pytest.fixture
+def historic_cases(tmp_path) -> Path:
+    """The sample restaurant cases with two broken rows (a bad choice, a short row)."""
+    lines = RESTAURANT_CASES.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = next(csv.reader([lines[4]]))
+    cells[header.index("situation")] = "flood"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(cells)
+    lines[4] = buffer.getvalue()
+    lines[8] = ",".join(lines[8].split(",")[:3])
+    path = tmp_path / "historic.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def old_and_new(versions) -> tuple[Path, Path]:
+    return versions("old"), versions("new", RULE_RAISED, THRESHOLD_LOWERED, RUDE_STAFF_REMOVED, SERVER_LIMIT_LOWERED)
+
+
+def test_the_behavioural_diff_reports_exactly_the_changed_cases(redress, old_and_new, historic_cases):
+    old, new = old_and_new
+    expected = expected_behaviour(old, new, historic_cases)
+    result = redress("diff", old, new, "--cases", historic_cases, "--format", "json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+
+    assert expected["changed"] > 100 and expected["invalid"] == 2  # the edits do move many cases
+    assert report["cases"] == 2000 == expected["changed"] + expected["unchanged"] + expected["invalid"]
+    for key in ("changed", "unchanged", "invalid", "more", "less", "transitions"):
+        assert report[key] == expected[key], key
+    assert Decimal(report["floor_delta"]) == expected["floor_delta"]
+    assert Decimal(report["ceiling_delta"]) == expected["ceiling_delta"]
+    assert report["floor_delta"] == format(expected["floor_delta"], "f")
+    assert {"Rude staff -> (no rule)", "Late catering -> Late catering", "Late catering -> Late catering, large order"} \
+        <= set(report["transitions"])
+    assert sum(report["transitions"].values()) == report["changed"]
+    assert report["histogram"] == histogram_of([delta for delta, _ in expected["deltas"]])
+    assert sum(report["invalid_reasons"].values()) == 2
+    assert any("`situation` cannot be 'flood'" in reason for reason in report["invalid_reasons"])
+
+    movers = report["movers"]
+    ranked = sorted(expected["deltas"], key=lambda item: (-abs(item[0]), item[1]))[:10]
+    assert [(Decimal(m["ceiling_delta"]), m["row"]) for m in movers] == ranked
+
+
+def test_only_a_comment_changed_means_no_case_changed(redress, versions):
+    old = versions("old")
+    new = versions("commented", ("# Rude staff: a small gesture", "# Rude staff (reviewed 2026-12): a small gesture"),
+                   ("policy \"Restaurant", "# Reviewed by QA.\npolicy \"Restaurant"))
+    result = redress("diff", old, new, "--cases", RESTAURANT_CASES, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["cases"], report["changed"], report["unchanged"], report["invalid"]) == (2000, 0, 2000, 0)
+    assert report["floor_delta"] == report["ceiling_delta"] == "0.00" and report["transitions"] == {}
+    assert all(section == {"added": [], "removed": [], "changed": []} for section in report["structure"].values())
+
+
+def test_a_field_the_new_version_requires_makes_cases_invalid(invoke, versions, tmp_path):
+    old = versions("old")
+    new = versions("new", ("  food_safety_concern: bool = false", "  food_safety_concern: bool = false\n  table_number: integer"))
+    result = invoke("diff", old, new, "--cases", RESTAURANT_CASES, "--format", "json", "--workers", "1")
+    report = json.loads(result.stdout)
+    assert (report["cases"], report["invalid"], report["changed"]) == (2000, 2000, 0)
+    # No case "changed", but the new version can decide none of them: a CI gate must see that.
+    assert report["invalid_in_one_version"] == 2000 and result.exit_code == 1
+    [(reason, count)] = report["invalid_reasons"].items()
+    assert count == 2000 and "new version" in reason and "`table_number`" in reason and "missing" in reason
+
+    # Where some rows carry it: those are decided by both (the old version ignores it), the rest are invalid.
+    cases = tmp_path / "tables.csv"
+    cases.write_text("id,situation,price,table_number\na,cold_entree,20.00,4\nb,cold_entree,20.00,\nc,rude_staff,9.00,12\n")
+    out = tmp_path / "out.csv"
+    result = invoke("diff", old, new, "--cases", cases, "--format", "json", "--workers", "1", "--out", out)
+    report = json.loads(result.stdout)
+    assert (report["cases"], report["changed"], report["unchanged"], report["invalid"]) == (3, 0, 2, 1)
+    assert "extra columns" not in result.stderr  # a field of either version is not an extra column
+    with out.open(newline="") as stream:
+        rows = {row["id"]: row for row in csv.DictReader(stream)}
+    assert rows["b"]["status"] == "invalid" and rows["b"]["reason"].startswith("new version:")
+    assert "`table_number`" in rows["b"]["reason"]
+    assert rows["a"]["status"] == rows["c"]["status"] == "unchanged"
+
+
+def test_the_readable_behavioural_report(invoke, old_and_new, historic_cases):
+    old, new = old_and_new
+    report = json.loads(invoke("diff", old, new, "--cases", historic_cases, "--format", "json", "--workers", "1").stdout)
+    result = invoke("diff", old, new, "--cases", historic_cases, "--no-color", "--workers", "1")
+    assert result.exit_code == 1
+    text = result.stdout
+    assert not ANSI.search(text)
+    assert f"Decided 2,000 cases from {historic_cases} with both versions:" in text
+    for key in ("changed", "unchanged", "invalid"):
+        assert re.search(rf"^\s+{key}\s+{report[key]:,}$", text, re.M), key
+    assert f"{report['more']:,} cases would get a higher ceiling, {report['less']:,} a lower one" in text
+    ceiling = Decimal(report["ceiling_delta"])
+    shown = ("+" if ceiling > 0 else "-" if ceiling < 0 else "") + f"${abs(ceiling):,.2f}"
+    assert f"total ceiling change {shown}" in text
+    assert "Rule changes (old -> new):" in text and "Rude staff -> (no rule)" in text
+    movers = text[text.index("Biggest movers (ceiling):"):].splitlines()[1:11]
+    assert [int(line.split()[1]) for line in movers] == [m["row"] for m in report["movers"]]
+    histogram = text[text.index("Per-case ceiling change of the changed cases:"):].splitlines()[1:10]
+    assert [line.split()[-2] if line.rstrip().endswith("█") else line.split()[-1] for line in histogram] == \
+        [f"{count:,}" for count in report["histogram"].values()]
+    assert any("█" in line for line in histogram)
+    assert "Invalid cases by reason:" in text and "`situation` cannot be 'flood'" in text
+
+
+def test_two_workers_equal_one_and_out_has_one_row_per_case(redress, old_and_new, historic_cases, tmp_path):
+    old, new = old_and_new
+    runs = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"changes{workers}.csv"
+        result = redress("diff", old, new, "--cases", historic_cases, "--format", "json", "--workers", workers, "--out", out)
+        assert result.returncode == 1, result.stderr
+        runs[workers] = (json.loads(result.stdout), out.read_bytes())
+    assert runs["1"] == runs["2"]
+    report, written = runs["1"]
+    rows = list(csv.DictReader(io.StringIO(written.decode())))
+    assert len(rows) == report["cases"] == 2000
+    assert [int(row["row"]) for row in rows] == list(range(2, 2002))
+    assert Counter(row["status"] for row in rows) == {key: report[key] for key in ("changed", "unchanged", "invalid")}
+    assert sum(Decimal(row["ceiling_delta"]) for row in rows if row["ceiling_delta"]) == Decimal(report["ceiling_delta"])
+    changed = [row for row in rows if row["status"] == "changed"]
+    assert all((row["old_rule"], row["old_floor"], row["old_ceiling"], row["old_approver"])
+               != (row["new_rule"], row["new_floor"], row["new_ceiling"], row["new_approver"]) for row in changed)
+
+
+def test_diff_reads_cases_from_standard_input_and_other_formats(invoke, old_and_new, tmp_path):
+    old, new = old_and_new
+    baseline = json.loads(invoke("diff", old, new, "--cases", RESTAURANT_CASES, "--format", "json", "--workers", "1").stdout)
+    lines = tmp_path / "cases.jsonl"
+    with RESTAURANT_CASES.open(newline="") as stream:
+        lines.write_text("".join(json.dumps({k: v for k, v in row.items() if v}) + "\n" for row in csv.DictReader(stream)))
+    from_stdin = invoke("diff", old, new, "--cases", "-", "--format", "json", "--workers", "1", stdin=lines.read_text())
+    assert from_stdin.exit_code == 1
+    report = json.loads(from_stdin.stdout)
+    for key in ("cases", "changed", "unchanged", "invalid", "floor_delta", "ceiling_delta", "transitions", "histogram"):
+        assert report[key] == baseline[key], key
+
+
+@pytest.mark.parametrize("kind", ["missing", "truncated", "semicolons"])
+def test_bad_case_files_in_a_diff(redress, versions, tmp_path, kind):
+    old, new = versions("old"), versions("new", RULE_RAISED)
+    path = tmp_path / "cases.csv"
+    head = RESTAURANT_CASES.read_bytes().splitlines(keepends=True)[:11]
+    if kind == "truncated":
+        path.write_bytes(b"".join(head)[:-20])
+    elif kind == "semicolons":
+        path.write_bytes(b"".join(head).replace(b",", b";"))
+    result = redress("diff", old, new, "--cases", path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert str(path) in result.stderr.strip().splitlines()[-1]
