@@ -113,6 +113,8 @@ def _compile_reader(policy: Policy) -> Callable[[Mapping], dict]:
         elif field.kind == ENUM:
             namespace[f"listed{index}"] = frozenset(field.values)
             lines += [f"    elif x.__class__ is str and x in listed{index}:", "        pass"]
+        elif field.kind == BOOL:
+            lines += ["    elif x == 'false' or x is False:", "        x = False", "    elif x == 'true' or x is True:", "        x = True"]
         lines += ["    else:", f"        x = general{index}(x)", f"    values[{field.name!r}] = x"]
     lines.append("    return values")
     namespace["_missing"] = _missing
@@ -148,6 +150,8 @@ def _convert(field: CaseField, value: Any):
 
 def exact_decimal(value: Any) -> Decimal | None:
     """A JSON number, decimal string, int or Decimal as an exact Decimal; None for anything else."""
+    if value.__class__ is str and _PLAIN_DECIMAL.match(value):
+        return Decimal(value)
     if isinstance(value, bool) or isinstance(value, float):
         return None  # a float has already lost the exact amount; JSON is read with Decimal instead
     if isinstance(value, Decimal):
