@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/replay.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -44,7 +44,7 @@ def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format:
     try:
         with open_cases(cases_path, input_format) as case_file, Progress("diff") as progress:
             with RowWriter(out_path, CHANGE_COLUMNS) if out_path else nullcontext() as out:
-                for change in differ.changes(case_file.rows()):
+                for change in differ.changes(case_file):
                     behaviour.add(change)
                     progress.tick()
                     if out is not None:

@@ -81,13 +81,14 @@ def run_replay(policy_path: str, cases_path: str, input_format: str | None, engi
             out = stack.enter_context(RowWriter(out_path, OUT_COLUMNS)) if out_path else None
             rejects = stack.enter_context(RowWriter(rejects_path, ["row", "reason", "text", *(case_file.columns or [])])) if rejects_path else None
             progress = stack.enter_context(Progress("replay"))
-            for outcome in replay.outcomes(case_file.rows()):
-                tally.add(outcome)
-                progress.tick()
-                if out is not None:
-                    out.write(outcome_json(outcome))
-                if rejects is not None and outcome.status == "invalid":
-                    rejects.write({"row": outcome.row, "reason": outcome.reason, "text": outcome.text, **(outcome.data or {})})
+            for batch in replay.batches(case_file, keep_outcomes=out is not None or rejects is not None):
+                tally.merge(batch.tally)
+                progress.tick(batch.rows)
+                for outcome in batch.outcomes or ():
+                    if out is not None:
+                        out.write(outcome_json(outcome))
+                    if rejects is not None and outcome.status == "invalid":
+                        rejects.write({"row": outcome.row, "reason": outcome.reason, "text": outcome.text, **(outcome.data or {})})
     except CaseFileError as error:
         fail(str(error))
     if replay.extra_columns:
