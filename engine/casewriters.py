@@ -11,12 +11,12 @@ import csv
 import json
 import os
 import sys
-import tempfile
 from decimal import Decimal
 from typing import IO, Any, Iterable
 
 import yaml
 
+from engine.atomic import replacing
 from engine.casefiles import EXTENSIONS, FORMATS
 
 
@@ -39,31 +39,12 @@ def write_cases(cases: Iterable[dict], path: str, format: str | None = None, col
         if kind == "parquet":
             raise ValueError("a Parquet file cannot be written to standard output; give a file name")
         return _WRITERS[kind](cases, sys.stdout, columns)
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
+    with replacing(path) as temporary:
         if kind == "parquet":
-            os.close(handle)
             count = _write_parquet(cases, temporary, columns)
-            handle = os.open(temporary, os.O_RDONLY)
-            os.fsync(handle)
-            os.close(handle)
         else:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            with open(temporary, "w", encoding="utf-8", newline="") as stream:
                 count = _WRITERS[kind](cases, stream, columns)
-                stream.flush()
-                os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    directory_handle = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(directory_handle)
-    finally:
-        os.close(directory_handle)
     return count
 
 

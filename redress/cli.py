@@ -104,7 +104,7 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
     wants_json(output_format)
     from dsl.diagnostics import render
     from dsl.formatter import FormatError, format_source
-    from redress.files import write_atomically
+    from engine.atomic import write_atomically
     from redress.inputs import read_text
 
     changed, broken = [], 0

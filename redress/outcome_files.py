@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
+import sys
 
+from engine.atomic import replacing
 from redress.output import fail
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -34,8 +35,8 @@ class RowWriter:
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             fail(f"{path}: the folder {directory} does not exist")
-        handle, self.temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-        os.close(handle)
+        self._replacing = replacing(path)
+        self.temporary = self._replacing.__enter__()
         self._buffer: list[dict] = []
         self._parquet = None
         if self.format == "parquet":
@@ -77,11 +78,8 @@ class RowWriter:
                     self._flush_parquet()
                 self._parquet.close()
             else:
-                self._stream.flush()
-                os.fsync(self._stream.fileno())
                 self._stream.close()
-        finally:
-            if kind is None:
-                os.replace(self.temporary, self.path)
-            elif os.path.exists(self.temporary):
-                os.unlink(self.temporary)
+        except BaseException:
+            self._replacing.__exit__(*sys.exc_info())
+            raise
+        self._replacing.__exit__(kind, error, traceback)
