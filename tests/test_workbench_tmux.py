@@ -1,0 +1,108 @@
+"""The workbench in a real terminal: tmux runs `redress workbench` at 100x30 on a copy of a sample policy, keys are
+sent as a person would type them, and what the terminal shows is read back with `capture-pane`.
+
+This is the one test that sees the real driver, escape sequences and all. tmux is required (CI
+installs it); without it the test fails rather than skips, so a missing tmux is never mistaken for
+a pass.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+SAMPLE = "hardware_store"
+TIMEOUT = 30.0
+
+
+class Terminal:
+    """A detached tmux session on a private server (`-L`), so no user's tmux is touched."""
+
+    def __init__(self, tmux: str, command: str, size: tuple[int, int]):
+        self.tmux = tmux
+        self.server = f"redress-test-{uuid.uuid4().hex[:8]}"
+        width, height = size
+        self._run("new-session", "-d", "-s", "workbench", "-x", str(width), "-y", str(height), command)
+        self.socket = Path(self._run("display-message", "-p", "#{socket_path}").strip())
+
+    def _run(self, *arguments: str) -> str:
+        result = subprocess.run([self.tmux, "-L", self.server, "-f", "/dev/null", *arguments],
+                                capture_output=True, text=True, timeout=10)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def keys(self, *keys: str) -> None:
+        self._run("send-keys", "-t", "workbench", *keys)
+
+    def type(self, text: str) -> None:
+        self._run("send-keys", "-t", "workbench", "-l", text)
+
+    def screen(self) -> str:
+        return self._run("capture-pane", "-p", "-t", "workbench")
+
+    def wait_for(self, text: str, timeout: float = TIMEOUT) -> str:
+        """Poll the screen until `text` shows (a real terminal has no message queue to wait on)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = self.screen()
+            if text in shown:
+                return shown
+            if time.monotonic() > deadline:
+                pytest.fail(f"{text!r} did not appear within {timeout}s; the screen shows:\n{shown}")
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        subprocess.run([self.tmux, "-L", self.server, "kill-server"], capture_output=True, timeout=10)
+        self.socket.unlink(missing_ok=True)  # tmux may leave its socket file behind
+
+
+def test_edit_simulate_save_and_quit_in_a_real_terminal(tmp_path: Path) -> None:
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        pytest.fail("tmux is not installed; the end-to-end workbench test needs it (apt-get install tmux)")
+    for suffix in (".policy", ".tests.yaml", ".cases.csv"):
+        shutil.copy(REPO / "policies" / f"{SAMPLE}{suffix}", tmp_path / f"{SAMPLE}{suffix}")
+    policy, cases = tmp_path / f"{SAMPLE}.policy", tmp_path / f"{SAMPLE}.cases.csv"
+    original = policy.read_text()
+    redress = Path(sys.executable).with_name("redress")  # the command a user types
+    assert redress.exists(), f"{redress} is missing; install the project (make)"
+    # COLUMNS and LINES, when inherited, would override the pane's real size.
+    command = (f"cd {REPO} && unset COLUMNS LINES && TERM=xterm-256color {redress} workbench {policy} --cases {cases}; "
+               "echo \"workbench exited with $?\"; sleep 60")
+    terminal = Terminal(tmux, command, (100, 30))
+    try:
+        terminal.wait_for("✓ checks")
+        assert "2,000 cases from hardware_store.cases.csv" in terminal.wait_for("2,000 cases")
+        assert "f6 Diff" in terminal.wait_for("f5 Simulate")  # the footer
+
+        terminal.type("# tried in tmux")
+        terminal.keys("Enter")
+        terminal.wait_for("● unsaved")
+
+        terminal.keys("F5")
+        shown = terminal.wait_for("Simulated 2,000 cases")
+        assert "within" in shown
+
+        terminal.keys("C-s")
+        terminal.wait_for("as version #2")
+        assert policy.read_text() == "# tried in tmux\n" + original
+        assert "● unsaved" not in terminal.screen()
+
+        terminal.type("x")
+        terminal.wait_for("● unsaved")
+        terminal.keys("C-q")
+        terminal.wait_for("Quit with unsaved changes?")
+        terminal.keys("Tab")
+        terminal.keys("Enter")  # "Quit without saving"
+        terminal.wait_for("workbench exited with 0")
+        assert policy.read_text() == "# tried in tmux\n" + original
+    finally:
+        terminal.close()

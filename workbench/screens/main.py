@@ -1,0 +1,313 @@
+"""The main screen: the policy editor beside five panes (Problems, Try a case, Simulate, Diff,
+History), a status line, and the footer.
+
+The screen owns the editing session's derived state: the latest check of the buffer (run in a
+worker ~300 ms after typing pauses), which pane shows what, and the actions that start a
+simulation, a diff, a restore or a publish. Saving, quitting and the autosave belong to the app.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Label, TabbedContent, TabPane, TextArea
+
+from dsl.checker import CheckResult, check_source
+from dsl.diagnostics import Diagnostic
+from dsl.formatter import FormatError, format_source
+from engine.decide import Engine, load_engine
+from workbench.colors import BAD, GOOD, WARN
+from workbench.history import HistoryError, Version
+from workbench.messages import CheckFinished, JumpTo, PublishChecked, VersionChosen
+from workbench.publish import publish_verdict
+from workbench.screens.dialogs import ConfirmDialog
+from workbench.widgets.case_pane import CasePane
+from workbench.widgets.diagnostics import DiagnosticsList
+from workbench.widgets.diff_pane import SAVED_FILE, DiffPane
+from workbench.widgets.editor import PolicyEditor
+from workbench.widgets.history_pane import HistoryPane
+from workbench.widgets.simulate_pane import SimulatePane
+
+if TYPE_CHECKING:
+    from workbench.app import WorkbenchApp
+
+CHECK_DELAY = 0.3  # seconds of quiet after the last keystroke before the live check runs
+PANES = {"problems": "Problems", "try": "Try a case", "simulate": "Simulate", "diff": "Diff", "history": "History"}
+
+
+class MainScreen(Screen):
+    BINDINGS = [
+        Binding("f1", "app.help", "Help", tooltip="Keys and the policy language on one page", id="help", priority=True),
+        Binding("ctrl+s", "app.save", "Save", tooltip="Save atomically; every save is kept in the history", id="save", priority=True),
+        Binding("f5", "simulate", "Simulate", tooltip="Replay the historic cases against the editor's text", id="simulate", priority=True),
+        Binding("f6", "diff", "Diff", tooltip="Compare the editor's text with the saved file or a saved version", id="diff", priority=True),
+        Binding("ctrl+q", "app.quit", "Quit", tooltip="Quit (asks first when there are unsaved changes)", id="quit", priority=True),
+        Binding("escape", "cancel_run", "Cancel", tooltip="Stop the running simulation or diff", id="cancel-run", priority=True),
+        Binding("f2", "show_pane('problems')", "Problems", tooltip="Show the checker's findings", id="show-problems", show=False),
+        Binding("f3", "show_pane('try')", "Try", tooltip="Try a case against the policy", id="show-try", show=False),
+        Binding("f4", "show_pane('history')", "History", tooltip="Saved versions of this policy", id="show-history", show=False),
+        Binding("f9", "zoom", "Zoom", tooltip="Give the focused panel the whole screen (again to restore)", id="zoom", show=False),
+    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.initial_text = text
+        self.generation = 0
+        self.checked: CheckResult | None = None
+        self.engine: Engine | None = None
+        self.versions: list[Version] = []
+        self._check_timer: Timer | None = None
+
+    @property
+    def workbench(self) -> WorkbenchApp:
+        return cast("WorkbenchApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with Container(id="workspace"):
+            with Vertical(id="editor-column"):
+                yield Label(id="file-status")
+                yield PolicyEditor(self.initial_text, id="editor")
+                yield Label(id="editor-hint")
+            with TabbedContent(id="panes"):
+                with TabPane(PANES["problems"], id="problems"):
+                    yield DiagnosticsList(id="diagnostics")
+                with TabPane(PANES["try"], id="try"):
+                    yield CasePane(id="case-pane")
+                with TabPane(PANES["simulate"], id="simulate"):
+                    yield SimulatePane(id="simulate-pane")
+                with TabPane(PANES["diff"], id="diff"):
+                    yield DiffPane(id="diff-pane")
+                with TabPane(PANES["history"], id="history"):
+                    yield HistoryPane(id="history-pane")
+        yield Footer()
+
+    @property
+    def editor(self) -> PolicyEditor:
+        return self.query_one(PolicyEditor)
+
+    def on_mount(self) -> None:
+        self.editor.cursor_blink = self.workbench.cursor_blink
+        self.editor.focus()
+        self.refresh_versions()
+        self.update_status()
+        self.check_now()
+        self.workbench.main_screen_ready()
+
+    # ---------------------------------------------------------------- live checking
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self.generation += 1
+        self.update_status()
+        if self._check_timer is not None:
+            self._check_timer.stop()
+        self._check_timer = self.set_timer(CHECK_DELAY, self.check_now)
+
+    def check_now(self) -> None:
+        self._check(self.generation, self.editor.text, self.workbench.document.check_path)
+
+    @work(thread=True, exclusive=True, group="check", exit_on_error=False)
+    def _check(self, generation: int, text: str, path: str) -> None:
+        try:
+            result = check_source(text, path)
+            engine = load_engine(result.policy, "compiled") if result.ok else None
+        except Exception as error:  # a checker bug must not cost the user their buffer
+            result = CheckResult(None, [Diagnostic(path, 1, 1, "error", "internal", f"the checker failed: {error!r}")], None, text)
+            engine = None
+        self.post_message(CheckFinished(generation, result, engine))
+
+    async def on_check_finished(self, message: CheckFinished) -> None:
+        if message.generation != self.generation:
+            return  # the text changed meanwhile; a newer check is on its way
+        self.checked, self.engine = message.result, message.engine
+        diagnostics = message.result.diagnostics
+        self.editor.set_diagnostics(diagnostics)
+        self.query_one(DiagnosticsList).show(diagnostics, message.result.ok)
+        errors = sum(d.severity == "error" for d in diagnostics)
+        label = PANES["problems"] + (f" ({len(diagnostics)})" if diagnostics else "")
+        self.query_one(TabbedContent).get_tab("problems").label = Text(label, style=f"bold {BAD}" if errors else "")
+        await self.query_one(CasePane).use_policy(message.result.policy, message.engine)
+        self.update_status()
+        self._show_hint()
+
+    def on_text_area_selection_changed(self, event: TextArea.SelectionChanged) -> None:
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        """Under the editor: the finding on the cursor's line, so it can be read while typing;
+        otherwise where the cursor is."""
+        row, column = self.editor.cursor_location
+        found = self.editor.diagnostics_on_line(row)
+        hint = self.query_one("#editor-hint", Label)
+        hint.set_class(bool(found) and found[0].severity == "error", "-error")
+        hint.set_class(bool(found) and found[0].severity != "error", "-warning")
+        if found:
+            first = found[0]
+            hint.update(f"{first.severity}: {first.message}" + (f" ({first.hint})" if first.hint else ""))
+        else:
+            hint.update(f"line {row + 1}, column {column + 1}    F1 help · Ctrl+P commands")
+
+    def on_jump_to(self, message: JumpTo) -> None:
+        editor = self.editor
+        editor.move_cursor((message.line - 1, max(0, message.column - 1)), center=True)
+        editor.focus()
+
+    # ---------------------------------------------------------------- status
+    def update_status(self) -> None:
+        app = self.workbench
+        text = Text()
+        text.append(app.document.name, style="bold")
+        if app.document.is_modified(self.editor.text):
+            text.append("  ● unsaved", style=f"bold {WARN}")
+        if self.checked is not None:
+            errors = sum(d.severity == "error" for d in self.checked.diagnostics)
+            text.append(f"  ✗ {errors} error{'s' * (errors != 1)}" if errors else "  ✓ checks", style=BAD if errors else GOOD)
+        if app.cases is not None:
+            text.append(f"  {len(app.cases.rows):,} cases from {app.cases.name}", style="dim")
+        in_force = next((version for version in self.versions if version.in_force), None)
+        if in_force is not None:
+            text.append(f"  in force: #{in_force.id}", style="dim")
+        self.query_one("#file-status", Label).update(text)
+
+    def refresh_versions(self) -> None:
+        app = self.workbench
+        try:
+            versions = app.history.versions(app.document.path) if app.history and app.document.path else []
+        except HistoryError as error:
+            self.notify(f"The save history cannot be read: {error}", severity="error", timeout=10)
+            versions = []
+        self.versions = versions
+        self.query_one(HistoryPane).show(versions)
+        self.query_one(DiffPane).set_versions(versions)
+
+    # ---------------------------------------------------------------- actions
+    def action_show_pane(self, pane: str) -> None:
+        self.query_one(TabbedContent).active = pane
+
+    def action_zoom(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        panes = self.query_one("#panes")
+        focused = self.focused
+        inside_panes = focused is not None and panes in focused.ancestors
+        self.maximize(panes if inside_panes else self.editor, container=False)
+
+    def action_simulate(self) -> None:
+        app = self.workbench
+        self.action_show_pane("simulate")
+        if app.cases is None:
+            self.notify("No historic cases are loaded. Start with --cases FILE, or choose "
+                        "“Load historic cases” in the command palette (Ctrl+P).", severity="warning")
+            return
+        if self.checked is not None and not self.checked.ok and self.checked.source == self.editor.text:
+            self.notify("The policy has errors; fix them to simulate (see Problems, F2).", severity="error")
+            return
+        currency = self.checked.policy.currency if self.checked and self.checked.ok else "USD"
+        self.query_one(SimulatePane).start(self.editor.text, app.document.check_path, app.cases.rows, currency)
+
+    def action_diff(self, base: int | None = None) -> None:
+        """Compare the editor's text with the saved file (base 0) or history version `base`."""
+        app = self.workbench
+        pane = self.query_one(DiffPane)
+        base = pane.base if base is None else base
+        self.action_show_pane("diff")
+        if base == SAVED_FILE:
+            if app.document.disk_digest is None:
+                self.notify("There is no saved file to compare with yet; Ctrl+S saves.", severity="warning")
+                return
+            old_text, label = app.document.saved_text, "the saved file"
+        else:
+            try:
+                old_text, label = app.history.content(base), f"version #{base}"
+            except (KeyError, AttributeError, HistoryError):
+                self.notify(f"Version #{base} cannot be read from the history.", severity="error")
+                return
+        path = app.document.check_path
+        currency = self.checked.policy.currency if self.checked and self.checked.ok else "USD"
+        pane.start(base, label, (old_text, path), (self.editor.text, path), app.cases.rows if app.cases else None, currency)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "cancel_run":
+            return self.query_one(SimulatePane).running or self.query_one(DiffPane).running
+        return True
+
+    def action_cancel_run(self) -> None:
+        for pane in (self.query_one(SimulatePane), self.query_one(DiffPane)):
+            if pane.running:
+                pane.cancel()
+
+    def action_format(self) -> None:
+        text = self.editor.text
+        try:
+            formatted = format_source(text, self.workbench.document.check_path)
+        except FormatError as error:
+            self.notify(f"Cannot format a policy with syntax errors: {error}", severity="error")
+            return
+        if formatted == text:
+            self.notify("Already in the canonical layout.")
+            return
+        self.replace_text(formatted)
+        self.notify("Formatted (Ctrl+Z undoes).")
+
+    def replace_text(self, text: str) -> None:
+        """Replace the whole buffer as one edit, so Ctrl+Z brings the old text back."""
+        editor = self.editor
+        editor.replace(text, (0, 0), editor.document.end)
+
+    # ---------------------------------------------------------------- versions
+    def on_version_chosen(self, message: VersionChosen) -> None:
+        app = self.workbench
+        if message.action == "diff":
+            self.action_diff(message.version_id)
+            return
+        try:
+            content = app.history.content(message.version_id)
+        except (KeyError, AttributeError, HistoryError):
+            self.notify(f"Version #{message.version_id} cannot be read from the history.", severity="error")
+            return
+        if message.action == "restore":
+            self._restore(message.version_id, content)
+        elif message.action == "publish" and app.document.path:
+            self.notify(f"Checking version #{message.version_id} and running its policy tests…")
+            self._check_publish(message.version_id, content, app.document.path)
+
+    def _restore(self, version_id: int, content: str) -> None:
+        def answered(answer: str | None) -> None:
+            if answer == "restore":
+                self.replace_text(content)
+                self.notify(f"Version #{version_id} is in the editor; Ctrl+S saves it, Ctrl+Z undoes.")
+
+        if self.workbench.document.is_modified(self.editor.text):
+            self.app.push_screen(ConfirmDialog(
+                f"Restore version #{version_id}?",
+                "The editor has unsaved changes. Restoring replaces its text (Ctrl+Z brings it back).",
+                [("Restore", "restore", "warning"), ("Cancel", "cancel", "default")]), answered)
+        else:
+            answered("restore")
+
+    @work(thread=True, group="publish", exit_on_error=False)
+    def _check_publish(self, version_id: int, content: str, path: str) -> None:
+        self.post_message(PublishChecked(version_id, publish_verdict(content, path)))
+
+    def on_publish_checked(self, message: PublishChecked) -> None:
+        verdict = message.verdict
+        if not verdict.allowed:
+            self.app.push_screen(ConfirmDialog(f"Version #{message.version_id} cannot be published",
+                                               "\n".join(f"• {reason}" for reason in verdict.reasons),
+                                               [("OK", "ok", "primary")]))
+            return
+        try:
+            self.workbench.history.publish(message.version_id)
+        except HistoryError as error:
+            self.notify(f"Version #{message.version_id} was not published: {error}", severity="error")
+            return
+        self.refresh_versions()
+        self.update_status()
+        self.notify(f"Version #{message.version_id} is now in force ({'; '.join(verdict.reasons)}).")

@@ -1,0 +1,104 @@
+"""Replaying and diffing the loaded historic cases from inside the app, with no Textual in sight.
+
+The historic cases are read once into memory (a sample file is a few thousand rows) and decided in a
+worker thread by the very code `redress replay` and `redress diff --cases` run (`Replay`,
+`CaseDiff`), one slice at a time, so a worker can report progress and stop soon after it is
+cancelled. Each slice builds its engine again (a few milliseconds); there are at most about
+`PROGRESS_STEPS` slices. There is no multiprocessing inside the app.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from engine.casefiles import RawRow, open_cases
+from engine.diff import BehaviourDiff, CaseChange, CaseDiff
+from engine.replay import CaseOutcome, Replay, Tally
+
+MIN_SLICE_ROWS = 250
+PROGRESS_STEPS = 20
+CASE_FILE_SUFFIXES = (".cases.csv", ".cases.jsonl", ".cases.json", ".cases.yaml", ".cases.parquet")
+
+ProgressCallback = Callable[[int, int], None]
+IsCancelled = Callable[[], bool]
+
+
+class RunCancelled(Exception):
+    """Raised out of a run that was cancelled part-way."""
+
+
+@dataclass
+class LoadedCases:
+    path: str
+    rows: list[RawRow]
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+
+def load_cases(path: str) -> LoadedCases:
+    """Every row of a case file. Raises `engine.casefiles.CaseFileError` for a file that cannot be
+    read at all; unreadable rows are kept (they count as invalid cases)."""
+    with open_cases(path) as case_file:
+        return LoadedCases(path, list(case_file.rows()))
+
+
+def cases_beside(policy_path: str | None) -> str | None:
+    """`hardware_store.cases.csv` (or .jsonl, ...) next to `hardware_store.policy`, if there is one."""
+    if not policy_path:
+        return None
+    stem = os.path.splitext(policy_path)[0]
+    return next((stem + suffix for suffix in CASE_FILE_SUFFIXES if os.path.exists(stem + suffix)), None)
+
+
+@dataclass
+class SimulationResult:
+    outcomes: list[CaseOutcome]
+    tally: Tally
+    extra_columns: list[str] = field(default_factory=list)
+
+
+def _slices(rows: list[RawRow], cancelled: IsCancelled) -> Iterator[list[RawRow]]:
+    size = max(MIN_SLICE_ROWS, math.ceil(len(rows) / PROGRESS_STEPS))
+    for start in range(0, len(rows), size):
+        if cancelled():
+            raise RunCancelled()
+        yield rows[start:start + size]
+
+
+def simulate(source: str, path: str, rows: list[RawRow], progress: ProgressCallback, cancelled: IsCancelled) -> SimulationResult:
+    """Decide every row with the policy text (which must check), as `redress replay` does."""
+    tally = Tally()
+    outcomes: list[CaseOutcome] = []
+    extra: dict[str, None] = {}
+    for rows_slice in _slices(rows, cancelled):
+        replay = Replay(source, path, "compiled", workers=1)
+        for outcome in replay.outcomes(rows_slice):
+            tally.add(outcome)
+            outcomes.append(outcome)
+        extra.update(replay.extra_columns)
+        progress(len(outcomes), len(rows))
+    return SimulationResult(outcomes, tally, list(extra))
+
+
+@dataclass
+class DiffResult:
+    changes: list[CaseChange]
+    behaviour: BehaviourDiff
+
+
+def behaviour_diff(old: tuple[str, str], new: tuple[str, str], rows: list[RawRow], progress: ProgressCallback,
+                   cancelled: IsCancelled) -> DiffResult:
+    """Decide every row with both texts (which must check), as `redress diff --cases` does."""
+    behaviour = BehaviourDiff()
+    changes: list[CaseChange] = []
+    for rows_slice in _slices(rows, cancelled):
+        for change in CaseDiff(old, new, "compiled", workers=1).changes(rows_slice):
+            behaviour.add(change)
+            changes.append(change)
+        progress(len(changes), len(rows))
+    return DiffResult(changes, behaviour)
