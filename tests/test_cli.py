@@ -25,27 +25,8 @@ MISSED = {"situation": "missed_appointment", "price": 120, "cost": 50}
 MISSED_JSON = json.dumps(MISSED)
 
 # LANGUAGE.md, "Meaning of a decision": the decision for MISSED on the whole-policy example.
-DOCUMENTED_DECISION = {
-    "policy": "Hardware store service recovery",
-    "version": "2026-11",
-    "digest": "sha256:9f2c...",
-    "case_id": None,
-    "rule": "Missed appointment",
-    "currency": "USD",
-    "floor": "30.00",
-    "ceiling": "60.00",
-    "open_at": "30.00",
-    "step": None,
-    "remedies": [],
-    "approver": "supervisor",
-    "escalate_to": None,
-    "routes": [],
-    "entitlements": [],
-    "say": "We realize you were inconvenienced and would like to extend $30.00 to show our sincere apologies.",
-    "follow_up": "2 days",
-    "extra": None,
-    "notes": [],
-}
+# The decision LANGUAGE.md documents for the missed-appointment case, copied from its JSON block.
+DOCUMENTED_DECISION = json.loads((Path(__file__).parent / "data" / "language_example_decision.json").read_text(encoding="utf-8"))
 
 # Cases that exercise every rule, the entitlement, the route and the `otherwise` of the example.
 VARIED_CASES = [

@@ -85,3 +85,19 @@ def test_the_readme_names_the_two_commands() -> None:
         pytest.skip("README.md is still a stub")
     assert "make demo" in readme
     assert "make test" in readme
+
+
+def test_the_copies_of_the_language_contract_match_language_md() -> None:
+    """tests/data holds LANGUAGE.md's example policy and decision so the suite runs anywhere; where
+    the contract sits beside the checkout (as in CI), the copies must be exactly what it shows."""
+    import re
+
+    contract = Path(__file__).resolve().parents[2] / "shared" / "LANGUAGE.md"
+    if not contract.exists():
+        pytest.skip("shared/LANGUAGE.md is not beside this checkout")
+    text = contract.read_text(encoding="utf-8")
+    data = Path(__file__).parent / "data"
+    policy = re.search(r"## A whole policy\n\n```\n(.*?)```", text, re.S).group(1)
+    decision = re.search(r"```json\n(.*?)```", text, re.S).group(1)
+    assert (data / "language_example.policy").read_text(encoding="utf-8") == policy
+    assert json.loads((data / "language_example_decision.json").read_text(encoding="utf-8")) == json.loads(decision)

@@ -8,6 +8,7 @@ as the SHA-256 of the policy file's bytes.
 from __future__ import annotations
 
 import hashlib
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -99,26 +100,9 @@ rule "Everything"
   offer up to amount + €0.50
 '''
 
-EXAMPLE_DECISION = {
-    "policy": "Hardware store service recovery",
-    "version": "2026-11",
-    "case_id": None,
-    "rule": "Missed appointment",
-    "currency": "USD",
-    "floor": "30.00",
-    "ceiling": "60.00",
-    "open_at": "30.00",
-    "step": None,
-    "remedies": [],
-    "approver": "supervisor",
-    "escalate_to": None,
-    "routes": [],
-    "entitlements": [],
-    "say": "We realize you were inconvenienced and would like to extend $30.00 to show our sincere apologies.",
-    "follow_up": "2 days",
-    "extra": None,
-    "notes": [],
-}
+# The decision LANGUAGE.md documents for the missed-appointment case (its digest is a placeholder).
+EXAMPLE_DECISION = {key: value for key, value in json.loads(
+    (Path(__file__).parent / "data" / "language_example_decision.json").read_text(encoding="utf-8")).items() if key != "digest"}
 
 
 def _engines(policy):

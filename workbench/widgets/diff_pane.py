@@ -18,7 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Label, ProgressBar, Select, Sparkline, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from dsl.checker import check_source
 from dsl.compare import compare_policies
@@ -28,13 +28,17 @@ from engine.diff import BehaviourDiff, CaseChange
 from workbench.colors import BAD, GOOD, INFO, WARN
 from workbench.history import Version
 from workbench.messages import DiffFinished, RunFailed, RunProgress, VersionChosen
+from workbench.widgets.running import RunningWork
 from workbench.simulation import RunCancelled, behaviour_diff
 
 SAVED_FILE = 0  # the diff base meaning "the file as last saved", not a history row
 CHANGE_COLUMNS = ("row", "id", "old ceiling", "new ceiling", "change", "old rule", "new rule")
 
 
-class DiffPane(Vertical):
+class DiffPane(RunningWork, Vertical):
+    NOUN = "Diff"
+    STATUS = "#diff-status"
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.base = SAVED_FILE
@@ -122,39 +126,9 @@ class DiffPane(Vertical):
             return
         self.post_message(DiffFinished(run, label, old[0], new[0], structure, result))
 
-    def cancel(self) -> None:
-        """Stop the running diff now. Whatever its thread still posts is ignored (the run number
-        moves on), and a worker cancelled before its thread started posts nothing at all."""
-        if self.worker is not None:
-            self.worker.cancel()
-        self.run_number += 1
-        self.on_run_failed(RunFailed(self.run_number, "Diff cancelled.", cancelled=True))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A worker that failed outside the work's own error handling posts nothing itself."""
-        if event.worker is self.worker and event.state == WorkerState.ERROR:
-            self.on_run_failed(RunFailed(self.run_number, f"Diff failed: {event.worker.error}"))
-
-    def on_run_progress(self, message: RunProgress) -> None:
-        message.stop()
-        if message.run != self.run_number:
-            return
-        self.query_one(ProgressBar).update(total=message.total, progress=message.done)
-
-    def on_run_failed(self, message: RunFailed) -> None:
-        message.stop()
-        if message.run != self.run_number:
-            return
-        self.running = False
-        self.query_one(ProgressBar).display = False
-        self.query_one("#diff-status", Label).update(message.reason)
-
     def on_diff_finished(self, message: DiffFinished) -> None:
-        message.stop()
-        if message.run != self.run_number:
+        if not self.run_over(message):
             return
-        self.running = False
-        self.query_one(ProgressBar).display = False
         self.query_one("#diff-source", Static).update(render_source_diff(message.old_source, message.new_source, message.label))
         self.query_one("#diff-structure", Static).update(render_structure(message.structure))
         table = self.query_one("#diff-table", DataTable)

@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Label, ProgressBar, Select, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from dsl.checker import check_source
 from dsl.currency import format_money
@@ -29,6 +29,7 @@ from workbench.colors import BAD, GOOD, ODD, WARN
 from workbench.messages import RunFailed, RunProgress, SimulationFinished
 from workbench.simulation import RunCancelled, simulate
 from workbench.widgets.decision_view import DecisionView
+from workbench.widgets.running import RunningWork
 
 COLUMNS = ("row", "id", "status", "floor", "ceiling", "offered", "rule", "approver")
 NO_RULE = "(no rule)"
@@ -51,7 +52,10 @@ def _sort_key(column: str):
     return key
 
 
-class SimulatePane(Vertical):
+class SimulatePane(RunningWork, Vertical):
+    NOUN = "Simulation"
+    STATUS = "#simulate-status"
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.outcomes: list[CaseOutcome] = []
@@ -122,42 +126,12 @@ class SimulatePane(Vertical):
             return
         self.post_message(SimulationFinished(run, result, engine, source))
 
-    def cancel(self) -> None:
-        """Stop the running simulation now. Whatever its thread still posts is ignored (the run number
-        moves on), and a worker cancelled before its thread started posts nothing at all."""
-        if self.worker is not None:
-            self.worker.cancel()
-        self.run_number += 1
-        self.on_run_failed(RunFailed(self.run_number, "Simulation cancelled.", cancelled=True))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A worker that failed outside the work's own error handling posts nothing itself."""
-        if event.worker is self.worker and event.state == WorkerState.ERROR:
-            self.on_run_failed(RunFailed(self.run_number, f"Simulation failed: {event.worker.error}"))
-
-    def on_run_progress(self, message: RunProgress) -> None:
-        message.stop()
-        if message.run != self.run_number:
-            return
-        self.query_one(ProgressBar).update(total=message.total, progress=message.done)
-
-    def on_run_failed(self, message: RunFailed) -> None:
-        message.stop()
-        if message.run != self.run_number:
-            return
-        self.running = False
-        self.query_one(ProgressBar).display = False
-        self.query_one("#simulate-status", Label).update(message.reason)
-
     def on_simulation_finished(self, message: SimulationFinished) -> None:
-        message.stop()
-        if message.run != self.run_number:
+        if not self.run_over(message):
             return
-        self.running = False
         result = message.result
         self.outcomes, self.tally, self.engine = result.outcomes, result.tally, message.engine
         self.rows = {row.number: row for row in self._rows_running}
-        self.query_one(ProgressBar).display = False
         status = self.tally.status
         self.query_one("#simulate-status", Label).update(
             f"Simulated {self.tally.cases:,} cases: {status['within']:,} within, {status['under']:,} under, "
