@@ -199,7 +199,7 @@ class _Line:
     first: int
     last: int
     gap: bool = False  # a blank line goes before it (and before its leading comments)
-    leading: list[str] = field(default_factory=list)
+    leading: list[ast.Comment] = field(default_factory=list)
     trailing: list[ast.Comment] = field(default_factory=list)
     column: int = 0  # where its trailing comment starts
 
@@ -275,8 +275,15 @@ def _block_lines(block: ast.Block) -> list[_Line]:
 _HEADER = (ast.PolicyDecl, ast.VersionDecl, ast.CurrencyDecl)
 
 
+def _one_line_route(statement: ast.Statement) -> bool:
+    return isinstance(statement, ast.Block) and statement.kind == "route" and len(statement.clauses) <= 1
+
+
 def _same_group(previous: ast.Statement, statement: ast.Statement) -> bool:
-    """Header lines sit together and so do consecutive lets; everything else stands apart."""
+    """Header lines sit together, and so do consecutive lets and consecutive one-line routes;
+    everything else stands apart."""
+    if _one_line_route(previous) and _one_line_route(statement):
+        return True
     return any(isinstance(previous, kinds) and isinstance(statement, kinds) for kinds in (_HEADER, ast.LetDecl))
 
 
@@ -317,12 +324,12 @@ def _attach_comments(lines: list[_Line], comments: tuple[ast.Comment, ...]) -> l
         if owner is None:
             leftover.append(comment.text)
         else:
-            owner.leading.append(comment.text)
+            owner.leading.append(comment)
     for line in lines:
         # A condition spread over lines may carry a comment on each; its one printed line has room
         # for one, so all of them move above it rather than merge into one comment.
         if len(line.trailing) > 1:
-            line.leading.extend(comment.text for comment in line.trailing)
+            line.leading.extend(line.trailing)
             line.trailing.clear()
     return leftover
 
@@ -375,7 +382,13 @@ def _render(lines: list[_Line], leftover: list[str]) -> str:
     for line in lines:
         if line.gap:
             out.append("")
-        out.extend(INDENT * line.depth + comment for comment in line.leading)
+        for index, comment in enumerate(line.leading):
+            out.append(INDENT * line.depth + comment.text)
+            # Between top-level statements, a blank line the author left after a comment stays:
+            # a file's opening notes are not the first statement's comment.
+            following = line.leading[index + 1].line if index + 1 < len(line.leading) else line.first
+            if line.depth == 0 and following - comment.line > 1:
+                out.append("")
         text = line.text
         if line.trailing:
             text = text.ljust(line.column) + line.trailing[0].text

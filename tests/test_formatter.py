@@ -406,3 +406,24 @@ def test_formatting_keeps_the_meaning_and_every_comment(source):
 def test_formatting_is_idempotent(source):
     formatted = format_source(source)
     assert format_source(formatted) == formatted
+
+
+def test_a_blank_line_after_a_files_opening_comment_is_kept() -> None:
+    source = '# Guidelines for the counter.\n# Owner: the service desk.\n\npolicy "p"\nversion "1"\ncurrency USD\n' \
+             '\ncase\n  price: money\n\n# The only rule.\nrule "r"\n  offer up to price\n'
+    assert format_source(source) == source
+
+
+def test_consecutive_one_line_routes_stay_together() -> None:
+    source = 'policy "p"\nversion "1"\ncurrency USD\n\ncase\n  legal: bool\n  shipping: bool\n\n' \
+             'route "Attorney\'s Office" when legal\nroute "Warehouse Supervisor" when shipping\n\n' \
+             'rule "r"\n  offer nothing\n'
+    assert format_source(source) == source
+    spaced = source.replace("when legal\nroute", "when legal\n\n\nroute")
+    assert format_source(spaced) == source
+
+
+def test_every_sample_policy_is_in_canonical_layout() -> None:
+    for path in sorted((Path(__file__).resolve().parents[1] / "policies").glob("*.policy")):
+        text = path.read_text(encoding="utf-8")
+        assert format_source(text, str(path)) == text, path.name
