@@ -3,6 +3,7 @@ subprocess, and click's CliRunner for the many quick variations."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +54,12 @@ def invoke():
         return result
 
     return run
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A private copy of the hardware store sample for the workbench: policy, policy tests and
+    historic cases. Returns the policy."""
+    for suffix in (".policy", ".tests.yaml", ".cases.csv"):
+        shutil.copy(REPO / "policies" / f"hardware_store{suffix}", tmp_path / f"hardware_store{suffix}")
+    return tmp_path / "hardware_store.policy"

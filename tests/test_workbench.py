@@ -10,11 +10,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import shutil
 import time
 from pathlib import Path
 
-import pytest
 from textual import events
 
 from conftest import REPO
@@ -40,14 +38,6 @@ from workbench.widgets.simulate_pane import SimulatePane
 SAMPLE = "hardware_store"
 SIZE = (120, 40)
 GOOD_CASE = {"situation": "defective_product", "price": "120", "cost": "50", "warranty": "active", "legal_issue": True}
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    """A private copy of the sample: policy, policy tests, historic cases. Returns the policy."""
-    for suffix in (".policy", ".tests.yaml", ".cases.csv"):
-        shutil.copy(REPO / "policies" / f"{SAMPLE}{suffix}", tmp_path / f"{SAMPLE}{suffix}")
-    return tmp_path / f"{SAMPLE}.policy"
 
 
 def pilot_test(scenario):

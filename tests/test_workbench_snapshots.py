@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_workbench import GOOD_CASE, after_typing, make_app, settle, workspace  # noqa: F401 (fixture)
+from test_workbench import GOOD_CASE, after_typing, make_app, settle
 from workbench.widgets.case_form import CaseForm
 
 TERMINAL = (100, 30)

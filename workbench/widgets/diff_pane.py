@@ -29,7 +29,7 @@ from workbench.colors import BAD, GOOD, INFO, WARN
 from workbench.history import Version
 from workbench.messages import DiffFinished, RunFailed, RunProgress, VersionChosen
 from workbench.widgets.running import RunningWork
-from workbench.simulation import RunCancelled, behaviour_diff
+from workbench.simulation import behaviour_diff
 
 SAVED_FILE = 0  # the diff base meaning "the file as last saved", not a history row
 CHANGE_COLUMNS = ("row", "id", "old ceiling", "new ceiling", "change", "old rule", "new rule")
@@ -104,27 +104,23 @@ class DiffPane(RunningWork, Vertical):
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def _diff(self, run: int, label: str, old: tuple[str, str], new: tuple[str, str], rows: list[RawRow] | None) -> None:
         worker = get_current_worker()
-        try:
+
+        def compare() -> DiffFinished | RunFailed:
             checked = []
             for (text, path), which in ((old, label), (new, "the editor's text")):
                 result = check_source(text, path)
                 if not result.ok:
                     errors = sum(d.severity == "error" for d in result.diagnostics)
-                    self.post_message(RunFailed(run, f"Cannot compare: {which} has {errors} error{'s' * (errors != 1)}."))
-                    return
+                    return RunFailed(run, f"Cannot compare: {which} has {errors} error{'s' * (errors != 1)}.")
                 checked.append(result.policy)
             structure = compare_policies(*checked)
             result = None
             if rows:
                 result = behaviour_diff(old, new, rows, lambda done, total: self.post_message(RunProgress(run, done, total)),
                                         lambda: worker.is_cancelled)
-        except RunCancelled:
-            self.post_message(RunFailed(run, "Diff cancelled.", cancelled=True))
-            return
-        except Exception as error:  # a bug must not take the editor (and unsaved work) down with it
-            self.post_message(RunFailed(run, f"Diff failed: {error}"))
-            return
-        self.post_message(DiffFinished(run, label, old[0], new[0], structure, result))
+            return DiffFinished(run, label, old[0], new[0], structure, result)
+
+        self.post_outcome(run, compare)
 
     def on_diff_finished(self, message: DiffFinished) -> None:
         if not self.run_over(message):

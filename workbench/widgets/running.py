@@ -11,6 +11,7 @@ from textual.widgets import Label, ProgressBar
 from textual.worker import Worker, WorkerState
 
 from workbench.messages import RunFailed, RunProgress
+from workbench.simulation import RunCancelled
 
 
 class RunningWork:
@@ -22,6 +23,17 @@ class RunningWork:
     running: bool
     run_number: int
     worker: Worker | None
+
+    def post_outcome(self, run: int, work) -> None:
+        """In the worker thread: run `work()` and post the message it returns. A cancellation or an
+        error becomes a `RunFailed` too: a bug must not take the editor, and unsaved work, down."""
+        try:
+            outcome = work()
+        except RunCancelled:
+            outcome = RunFailed(run, f"{self.NOUN} cancelled.", cancelled=True)
+        except Exception as error:
+            outcome = RunFailed(run, f"{self.NOUN} failed: {error}")
+        self.post_message(outcome)
 
     def cancel(self) -> None:
         """Stop the running work now. Whatever its thread still posts is ignored (the run number

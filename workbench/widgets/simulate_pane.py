@@ -27,7 +27,7 @@ from engine.decide import Engine, load_engine
 from engine.replay import STATUSES, CaseOutcome, Tally
 from workbench.colors import BAD, GOOD, ODD, WARN
 from workbench.messages import RunFailed, RunProgress, SimulationFinished
-from workbench.simulation import RunCancelled, simulate
+from workbench.simulation import simulate
 from workbench.widgets.decision_view import DecisionView
 from workbench.widgets.running import RunningWork
 
@@ -110,21 +110,17 @@ class SimulatePane(RunningWork, Vertical):
     @work(thread=True, exclusive=True, group="simulate", exit_on_error=False)
     def _simulate(self, run: int, source: str, path: str, rows: list[RawRow]) -> None:
         worker = get_current_worker()
-        try:
+
+        def replay() -> SimulationFinished | RunFailed:
             checked = check_source(source, path)
             if not checked.ok:
-                self.post_message(RunFailed(run, "The policy has errors; fix them to simulate (see Problems, F2)."))
-                return
+                return RunFailed(run, "The policy has errors; fix them to simulate (see Problems, F2).")
             engine = load_engine(checked.policy, "compiled")
             result = simulate(source, path, rows, lambda done, total: self.post_message(RunProgress(run, done, total)),
                               lambda: worker.is_cancelled)
-        except RunCancelled:
-            self.post_message(RunFailed(run, "Simulation cancelled.", cancelled=True))
-            return
-        except Exception as error:  # a bug must not take the editor (and unsaved work) down with it
-            self.post_message(RunFailed(run, f"Simulation failed: {error}"))
-            return
-        self.post_message(SimulationFinished(run, result, engine, source))
+            return SimulationFinished(run, result, engine, source)
+
+        self.post_outcome(run, replay)
 
     def on_simulation_finished(self, message: SimulationFinished) -> None:
         if not self.run_over(message):
