@@ -42,7 +42,7 @@ def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format:
     behaviour = BehaviourDiff()
     differ = CaseDiff((old.source, old_path), (new.source, new_path), engine_kind, workers)
     try:
-        with open_cases(cases_path, input_format) as case_file, Progress("diff") as progress:
+        with open_cases(cases_path, input_format) as case_file, Progress("diff", fraction=case_file.fraction_read) as progress:
             with RowWriter(out_path, CHANGE_COLUMNS) if out_path else nullcontext() as out:
                 for change in differ.changes(case_file):
                     behaviour.add(change)

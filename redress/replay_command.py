@@ -80,7 +80,7 @@ def run_replay(policy_path: str, cases_path: str, input_format: str | None, engi
             case_file = stack.enter_context(open_cases(cases_path, input_format))
             out = stack.enter_context(RowWriter(out_path, OUT_COLUMNS)) if out_path else None
             rejects = stack.enter_context(RowWriter(rejects_path, ["row", "reason", "text", *(case_file.columns or [])])) if rejects_path else None
-            progress = stack.enter_context(Progress("replay"))
+            progress = stack.enter_context(Progress("replay", fraction=case_file.fraction_read))
             for batch in replay.batches(case_file, keep_outcomes=out is not None or rejects is not None):
                 tally.merge(batch.tally)
                 progress.tick(batch.rows)

@@ -9,6 +9,7 @@ and reading goes on. `CaseFileError` is for a file that cannot be read at all.
 from __future__ import annotations
 
 import codecs
+import os
 from dataclasses import dataclass
 from typing import IO, Any, Iterator
 
@@ -56,9 +57,22 @@ class CaseFile:
         self._stream = stream
         self._own_stream = own_stream
         self._release = stream.close if own_stream and stream is not None else keep_open
+        self._size: int | None = None
 
     def rows(self) -> Iterator[RawRow]:
         raise NotImplementedError
+
+    def fraction_read(self) -> float | None:
+        """How far through the file the reading is, 0 to 1, where that can be known (a file on disk)."""
+        stream = self._stream
+        try:
+            if stream is None or not stream.seekable():
+                return None
+            if self._size is None:
+                self._size = os.fstat(stream.fileno()).st_size or 1
+            return stream.tell() / self._size
+        except (OSError, ValueError, AttributeError):
+            return None
 
     def close(self) -> None:
         release, self._release = self._release, keep_open
