@@ -664,5 +664,7 @@ def test_a_progress_line_when_stderr_is_a_terminal(generated):
     os.close(master)
     progress = b"".join(chunks).decode()
     assert process.returncode == 0
-    assert f"replay: {GENERATED_ROWS:,} cases" in progress and "Traceback" not in progress
+    final = progress.strip().split("\r")[-1]  # the bar is redrawn in place; the last drawing is complete
+    assert final.startswith("replay: [" + "#" * 30 + "] 100%") and f"{GENERATED_ROWS:,} cases" in final
+    assert "Traceback" not in progress
     assert b"replay:" not in stdout
