@@ -1,5 +1,5 @@
-"""Text to syntax tree: the Lark grammar in `policy.lark`, a post-lexer for line continuation,
-and a transformer that builds the frozen dataclasses of `dsl.ast`.
+"""Text to syntax tree: the compiled grammar (`dsl.grammar`) and a transformer that builds the
+frozen dataclasses of `dsl.ast`.
 
 Syntax errors become `Diagnostic`s. After an error the parser blanks the offending line and tries
 again, so one run reports every broken line rather than only the first.
@@ -8,98 +8,21 @@ again, so one run reports every broken line rather than only the first.
 from __future__ import annotations
 
 import codecs
-import functools
 import re
-import threading
 from decimal import Decimal
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from dsl import ast
 from dsl.diagnostics import Diagnostic
+from dsl.grammar import COMMENTS, lark_parser
 from dsl.syntax_errors import explain_syntax_error
 
 MAX_SYNTAX_ERRORS = 20
 # Deeper expressions are refused: building, checking and compiling them recurses once per level,
 # and `a + b + ...` with hundreds of terms would otherwise end in a RecursionError.
 MAX_NESTING = 100
-
-# A newline after one of these tokens (or inside parentheses) continues the line.
-_CONTINUES_LINE = {"AND", "OR", "NOT", "COMMA", "PLUS", "MINUS", "STAR", "SLASH", "COMPARE_OP", "IS", "OF", "LPAR"}
-
-
-class _LineContinuation:
-    """Post-lexer: drops a newline inside parentheses or after a dangling operator, and makes
-    sure the token stream ends with a newline, so the last line needs no trailing newline."""
-
-    always_accept = ("_NL",)
-
-    def process(self, stream):
-        depth = 0
-        previous = None
-        last = None
-        for token in stream:
-            last = token
-            if token.type == "_NL":
-                if depth > 0 or previous in _CONTINUES_LINE:
-                    continue
-            elif token.type == "LPAR":
-                depth += 1
-            elif token.type == "RPAR":
-                depth = max(0, depth - 1)
-            previous = token.type
-            yield token
-        if last is not None and previous != "_NL":
-            yield Token("_NL", "\n", last.end_pos, last.end_line, last.end_column, last.end_line, last.end_column, last.end_pos)
-
-
-class _CommentCollector(threading.local):
-    """Lexer callbacks that keep every comment, with its line, for the formatter.
-
-    Thread-local because one compiled parser serves every thread (the workbench checks in a
-    worker while the main thread may format)."""
-
-    _IN_NEWLINE = re.compile(r"#[^\n]*")
-
-    def __init__(self) -> None:
-        self.comments: list[ast.Comment] = []
-
-    def trailing(self, token: Token) -> Token:
-        self.comments.append(ast.Comment(token.value.rstrip(), token.line, trailing=True))
-        return token
-
-    def in_newline(self, token: Token) -> Token:
-        for match in self._IN_NEWLINE.finditer(token.value):
-            line = token.line + token.value.count("\n", 0, match.start())
-            self.comments.append(ast.Comment(match.group().rstrip(), line, trailing=False))
-        return token
-
-
-_COMMENTS = _CommentCollector()
-
-
-@functools.lru_cache(maxsize=None)
-def _grammar_text() -> str:
-    from importlib import resources
-
-    return resources.files("dsl").joinpath("policy.lark").read_text(encoding="utf-8")
-
-
-@functools.lru_cache(maxsize=1)
-def lark_parser() -> Lark:
-    """The one compiled parser (building it costs tens of milliseconds)."""
-    return Lark(
-        _grammar_text(),
-        parser="lalr",
-        lexer="contextual",
-        postlex=_LineContinuation(),
-        propagate_positions=True,
-        maybe_placeholders=True,
-        lexer_callbacks={"COMMENT": _COMMENTS.trailing, "_NL": _COMMENTS.in_newline},
-        cache=True,
-    )
-
 
 def _span(meta) -> ast.Span:
     if getattr(meta, "empty", True):
@@ -325,7 +248,7 @@ def parse(source: str, file: str = "<policy>") -> ParseResult:
     diagnostics: list[Diagnostic] = []
     text = source
     while True:
-        _COMMENTS.comments = []
+        COMMENTS.comments = []
         try:
             tree = lark_parser().parse(text)
         except UnexpectedInput as error:
@@ -345,7 +268,7 @@ def parse(source: str, file: str = "<policy>") -> ParseResult:
                 f"this expression is nested more than {MAX_NESTING} levels deep",
                 "split it into smaller parts with `let`")])
         statements = _TRANSFORMER.transform(tree)
-        comments = tuple(sorted(_COMMENTS.comments, key=lambda comment: comment.line))
+        comments = tuple(sorted(COMMENTS.comments, key=lambda comment: comment.line))
         return ParseResult(ast.PolicyFile(statements, comments), [])
 
 

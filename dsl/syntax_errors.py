@@ -11,6 +11,8 @@ import functools
 
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from dsl.grammar import lark_parser
+
 _HEADER = 'policy "p"\nversion "1"\ncurrency USD\ncase\n  price: money\n'
 
 # label -> (message, hint); each label has examples in _EXAMPLES.
@@ -111,8 +113,6 @@ def _example_errors() -> tuple[tuple[str, int, frozenset, str], ...]:
     Lark's own `match_examples` re-parses every example for every error, also requires the same
     stack depth (so a mistake in a rule's second clause would not match one in its first), and in
     lark 1.3 crashes formatting a debug message when two states match but accept different tokens."""
-    from dsl.parser import lark_parser
-
     found = []
     for label, examples in _EXAMPLES.items():
         for example in examples:

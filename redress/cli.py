@@ -104,7 +104,7 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
     wants_json(output_format)
     from dsl.diagnostics import render
     from dsl.formatter import FormatError, format_source
-    from engine.atomic import write_atomically
+    from qa.atomic import write_atomically
     from redress.inputs import read_text
 
     changed, broken = [], 0
@@ -207,7 +207,7 @@ def replay(policy, cases, input_format, engine_kind, workers, output_format, out
 
     Statuses: within, under, over, no_rule, invalid, decided (no `offered`). Every row is counted."""
     wants_json(output_format)
-    from engine.batch import default_workers
+    from qa.batch import default_workers
     from redress.replay_command import parse_fail_on, run_replay
 
     statuses = parse_fail_on(fail_on)
@@ -231,7 +231,7 @@ def diff(old, new, cases_path, input_format, engine_kind, workers, out_path, col
 
     Exit 0 when nothing changed, 1 when something did (like diff(1))."""
     wants_json(output_format)
-    from engine.batch import default_workers
+    from qa.batch import default_workers
     from redress.diff_command import run_diff
 
     sys.exit(run_diff(old, new, cases_path, input_format, engine_kind, workers or default_workers(), output_format,
@@ -253,8 +253,8 @@ def cases() -> None:
               help="Format (default: from --out's extension; csv for stdout).")
 def cases_generate(policy: str, count: int, seed: int, out_path: str, output_format: str | None) -> None:
     """Write N realistic synthetic historic cases (with `id` and `offered`) for POLICY."""
-    from engine.casewriters import write_cases
-    from engine.generate import generate_cases
+    from qa.casewriters import write_cases
+    from qa.generate import generate_cases
     from redress.inputs import load_checked_policy
 
     checked = load_checked_policy(policy)

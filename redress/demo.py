@@ -17,7 +17,7 @@ from dsl.checker import check_file
 from dsl.diagnostics import render
 from engine.decide import load_engine
 from redress.evaluate import describe
-from redress.policy_tests import TestFileError, load_test_file
+from qa.policy_tests import TestFileError, load_test_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POLICY_DIR = os.path.join(ROOT, "policies")

@@ -13,8 +13,8 @@ import click
 
 from dsl.compare import compare_policies
 from dsl.currency import format_money
-from engine.casefiles import CaseFileError, open_cases
-from engine.diff import BehaviourDiff, CaseDiff, change_json
+from qa.casefiles import CaseFileError, open_cases
+from qa.diff import BehaviourDiff, CaseDiff, change_json
 from redress.inputs import load_checked_policy
 from redress.outcome_files import RowWriter
 from redress.output import ExitCode, emit, emit_json, fail, say, warn

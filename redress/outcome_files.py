@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from engine.atomic import replacing
+from qa.atomic import replacing
 from redress.output import fail
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}

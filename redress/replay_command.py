@@ -13,8 +13,8 @@ import os
 from contextlib import ExitStack
 
 from dsl.currency import format_money
-from engine.casefiles import CaseFileError, open_cases
-from engine.replay import STATUSES, Replay, Tally, outcome_json
+from qa.casefiles import CaseFileError, open_cases
+from qa.replay import STATUSES, Replay, Tally, outcome_json
 from redress.inputs import load_checked_policy
 from redress.outcome_files import RowWriter
 from redress.output import ExitCode, emit, emit_json, fail, say, warn

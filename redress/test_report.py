@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from redress.output import ExitCode, emit, emit_json, fail, say
-from redress.policy_tests import FileReport, discover, run_file
+from qa.policy_tests import FileReport, discover, run_file
 
 
 def run_tests(paths: list[str], coverage: bool, engine_kind: str, output_format: str) -> int:

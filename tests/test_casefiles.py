@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dsl.checker import check_file
-from engine.casefiles import CaseFile, CaseFileError, RawRow, json_files, open_cases, parquet_file
+from qa.casefiles import CaseFile, CaseFileError, RawRow, json_files, open_cases, parquet_file
 from engine.cases import CaseReader
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from dsl.checker import check_file
-from engine.casefiles import open_cases
-from engine.casewriters import write_cases
+from qa.casefiles import open_cases
+from qa.casewriters import write_cases
 from engine.cases import CaseReader
 from engine.decide import load_engine
-from engine.generate import OFFERED_KEY, generate_cases, thresholds
+from qa.generate import OFFERED_KEY, generate_cases, thresholds
 
 REPO = Path(__file__).resolve().parents[1]
 POLICY_FILES = sorted((REPO / "policies").glob("*.policy"))

@@ -17,13 +17,13 @@ from textual import events
 
 from conftest import REPO
 from dsl.checker import check_source
-from engine.casefiles import open_cases
+from qa.casefiles import open_cases
 from engine.decide import load_engine
-from engine.diff import BehaviourDiff, CaseDiff
-from engine.replay import Replay, Tally
+from qa.diff import BehaviourDiff, CaseDiff
+from qa.replay import Replay, Tally
 from workbench.app import WorkbenchApp, run
 from workbench.highlight import tokenize_line
-from workbench.history import HISTORY_FILE, History
+from qa.history import HISTORY_FILE, History
 from workbench.messages import CheckFinished, SimulationFinished
 from workbench.screens.dialogs import ConfirmDialog
 from workbench.screens.help import HelpScreen

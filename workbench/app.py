@@ -18,16 +18,16 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen
 
-from engine.casefiles import CaseFileError
+from qa.casefiles import CaseFileError
 from workbench.autosave import AUTOSAVE_SECONDS, Autosave
 from workbench.commands import WorkbenchCommands
 from workbench.document import STARTER_POLICY, PolicyDocument
-from workbench.history import History, HistoryError, current_user, utc_now
+from qa.history import History, HistoryError, current_user, utc_now
 from workbench.messages import CasesLoaded
 from workbench.screens.dialogs import ConfirmDialog, TextDialog
 from workbench.screens.help import HelpScreen
 from workbench.screens.main import MainScreen
-from workbench.simulation import LoadedCases, cases_beside, load_cases
+from qa.simulation import LoadedCases, cases_beside, load_cases
 
 THEMES = ("textual-dark", "textual-light")
 

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.atomic import write_atomically
+from qa.atomic import write_atomically
 
 AUTOSAVE_SECONDS = 5.0
 

@@ -10,7 +10,7 @@ from textual.message import Message
 
 from dsl.checker import CheckResult
 from engine.decide import Engine
-from workbench.simulation import DiffResult, SimulationResult
+from qa.simulation import DiffResult, SimulationResult
 
 
 @dataclass
@@ -81,12 +81,12 @@ class VersionChosen(Message):
 @dataclass
 class PublishChecked(Message):
     version_id: int
-    verdict: Any  # workbench.publish.PublishVerdict
+    verdict: Any  # qa.publish.PublishVerdict
 
 
 @dataclass
 class CasesLoaded(Message):
     """The historic cases were read (or could not be: `error` says why)."""
 
-    cases: Any  # workbench.simulation.LoadedCases | None
+    cases: Any  # qa.simulation.LoadedCases | None
     error: str | None = None

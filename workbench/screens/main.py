@@ -24,9 +24,9 @@ from dsl.diagnostics import Diagnostic
 from dsl.formatter import FormatError, format_source
 from engine.decide import Engine, load_engine
 from workbench.colors import BAD, GOOD, WARN
-from workbench.history import HistoryError, Version
+from qa.history import HistoryError, Version
 from workbench.messages import CheckFinished, JumpTo, PublishChecked, VersionChosen
-from workbench.publish import publish_verdict
+from qa.publish import publish_verdict
 from workbench.screens.dialogs import ConfirmDialog
 from workbench.widgets.case_pane import CasePane
 from workbench.widgets.diagnostics import DiagnosticsList

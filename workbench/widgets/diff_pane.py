@@ -23,13 +23,13 @@ from textual.worker import Worker, get_current_worker
 from dsl.checker import check_source
 from dsl.compare import compare_policies
 from dsl.currency import format_money
-from engine.casefiles import RawRow
-from engine.diff import BehaviourDiff, CaseChange
+from qa.casefiles import RawRow
+from qa.diff import BehaviourDiff, CaseChange
 from workbench.colors import BAD, GOOD, INFO, WARN
-from workbench.history import Version
+from qa.history import Version
 from workbench.messages import DiffFinished, RunFailed, RunProgress, VersionChosen
 from workbench.widgets.running import RunningWork
-from workbench.simulation import behaviour_diff
+from qa.simulation import behaviour_diff
 
 SAVED_FILE = 0  # the diff base meaning "the file as last saved", not a history row
 CHANGE_COLUMNS = ("row", "id", "old ceiling", "new ceiling", "change", "old rule", "new rule")

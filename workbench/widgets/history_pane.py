@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Label
 
 from workbench.colors import GOOD
-from workbench.history import Version
+from qa.history import Version
 from workbench.messages import VersionChosen
 
 COLUMNS = ("#", "saved (UTC)", "by", "digest", "message")

@@ -11,7 +11,7 @@ from textual.widgets import Label, ProgressBar
 from textual.worker import Worker, WorkerState
 
 from workbench.messages import RunFailed, RunProgress
-from workbench.simulation import RunCancelled
+from qa.simulation import RunCancelled
 
 
 class RunningWork:

@@ -1,6 +1,6 @@
 """Simulate (F5): the historic cases replayed against the editor's current text, saved or not.
 
-The replay runs in a worker thread (`workbench.simulation.simulate`, the code `redress replay`
+The replay runs in a worker thread (`qa.simulation.simulate`, the code `redress replay`
 runs) and only posts messages: progress, the result, or why it stopped. This pane's handlers own
 the result: the summary (status counts, money totals, a per-rule table) and a table of cases that
 can be filtered by status and rule and sorted by any column; the highlighted case is explained.
@@ -22,12 +22,12 @@ from textual.worker import Worker, get_current_worker
 from dsl.checker import check_source
 from dsl.currency import format_money
 from engine.cases import CaseError
-from engine.casefiles import RawRow
+from qa.casefiles import RawRow
 from engine.decide import Engine, load_engine
-from engine.replay import STATUSES, CaseOutcome, Tally
+from qa.replay import STATUSES, CaseOutcome, Tally
 from workbench.colors import BAD, GOOD, ODD, WARN
 from workbench.messages import RunFailed, RunProgress, SimulationFinished
-from workbench.simulation import simulate
+from qa.simulation import simulate
 from workbench.widgets.decision_view import DecisionView
 from workbench.widgets.running import RunningWork
 

@@ -10,7 +10,7 @@ below it 5%, absent otherwise.
 
 Everything comes from one `random.Random(seed)`: the same seed gives the same cases on any machine.
 Amounts and numbers are strings (`"12.50"`), integers are ints and flags are bools, so any JSON or
-CSV writer keeps them exact; `engine.casewriters.write_cases` writes them as a case file.
+CSV writer keeps them exact; `qa.casewriters.write_cases` writes them as a case file.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import IO, Any, Iterator
 
-from engine.casefiles.base import CaseFile, RawRow
+from qa.casefiles.base import CaseFile, RawRow
 
 
 class ParquetFile(CaseFile):

@@ -1,4 +1,4 @@
-"""Cases written as case files that `engine.casefiles` reads back: CSV, JSON Lines, a JSON array,
+"""Cases written as case files that `qa.casefiles` reads back: CSV, JSON Lines, a JSON array,
 YAML, Parquet.
 
 Writers stream, so a million generated cases never sit in memory (unless the columns must be
@@ -16,8 +16,8 @@ from typing import IO, Any, Iterable
 
 import yaml
 
-from engine.atomic import replacing
-from engine.casefiles import EXTENSIONS, FORMATS
+from qa.atomic import replacing
+from qa.casefiles import EXTENSIONS, FORMATS
 
 
 def write_cases(cases: Iterable[dict], path: str, format: str | None = None, columns: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""CSV case files: framed into records by engine.casefiles.framing, parsed against the header."""
+"""CSV case files: framed into records by qa.casefiles.framing, parsed against the header."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import csv
 from functools import partial
 from typing import IO, Callable, Iterator
 
-from engine.casefiles.base import CaseFile, RawRow, sniff_text
-from engine.casefiles.framing import Record, frame, framed_rows, parse_csv
+from qa.casefiles.base import CaseFile, RawRow, sniff_text
+from qa.casefiles.framing import Record, frame, framed_rows, parse_csv
 
 
 class CsvFile(CaseFile):

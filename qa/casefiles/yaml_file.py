@@ -11,7 +11,7 @@ from typing import IO, Any, Iterator
 
 import yaml
 
-from engine.casefiles.base import CaseFile, RawRow, kind_of, present_values, sniff_text
+from qa.casefiles.base import CaseFile, RawRow, kind_of, present_values, sniff_text
 
 
 class DecimalLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):

@@ -14,9 +14,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from engine.casefiles import RawRow, open_cases
-from engine.diff import BehaviourDiff, CaseChange, CaseDiff
-from engine.replay import CaseOutcome, Replay, Tally
+from qa.casefiles import RawRow, open_cases
+from qa.diff import BehaviourDiff, CaseChange, CaseDiff
+from qa.replay import CaseOutcome, Replay, Tally
 
 MIN_SLICE_ROWS = 250
 PROGRESS_STEPS = 20
@@ -41,7 +41,7 @@ class LoadedCases:
 
 
 def load_cases(path: str) -> LoadedCases:
-    """Every row of a case file. Raises `engine.casefiles.CaseFileError` for a file that cannot be
+    """Every row of a case file. Raises `qa.casefiles.CaseFileError` for a file that cannot be
     read at all; unreadable rows are kept (they count as invalid cases)."""
     with open_cases(path) as case_file:
         return LoadedCases(path, list(case_file.rows()))

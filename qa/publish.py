@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 from dsl.checker import check_source
-from redress.policy_tests import run_file
+from qa.policy_tests import run_file
 
 _POLICY_KEY = re.compile(r"^policy:[^\n]*$", re.MULTILINE)
 

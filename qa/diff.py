@@ -14,11 +14,11 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, Callable, Iterable, Iterator
 
-from engine.batch import engine_from_source, run_batches, work_of
+from qa.batch import engine_from_source, run_batches, work_of
 from engine.cases import CASE_ID_KEY, CaseError
-from engine.casefiles import CaseFile, RawRow
+from qa.casefiles import CaseFile, RawRow
 from engine.decision import Decision
-from engine.replay import OFFERED_KEY, reason_of
+from qa.replay import OFFERED_KEY, reason_of
 
 ZERO = Decimal(0)
 MOVERS_KEPT = 10
@@ -58,7 +58,7 @@ def changed(old: Decision, new: Decision) -> bool:
 
 def diff_batches(old_source: str, old_path: str, new_source: str, new_path: str, kind: str,
                  parse: Callable | None) -> Callable:
-    """The batch function for `engine.batch.run_batches`: rows (or records `parse` turns into
+    """The batch function for `qa.batch.run_batches`: rows (or records `parse` turns into
     rows) to `CaseChange`s, and the columns neither version uses."""
     engines = (("old", engine_from_source(old_source, old_path, kind)), ("new", engine_from_source(new_source, new_path, kind)))
     # Each version ignores what it does not know: a field the new version added is not an error

@@ -9,7 +9,7 @@
 `expect` holds any subset of the decision's keys. Amounts compare as exact decimals (`30`, `30.0`
 and `"30.00"` all match "30.00"); each expected note needs only to appear within one actual note;
 `expect: {error: {field: price}}` expects the case to be rejected. The YAML is read as a YAML case
-file is (`engine.casefiles.DecimalLoader`): numbers as exact decimals, never floats, and dates as the
+file is (`qa.casefiles.DecimalLoader`): numbers as exact decimals, never floats, and dates as the
 text written.
 """
 
@@ -25,7 +25,7 @@ import yaml
 
 from dsl.checker import check_file
 from dsl.diagnostics import did_you_mean, render
-from engine.casefiles import DecimalLoader
+from qa.casefiles import DecimalLoader
 from engine.cases import CaseError
 from engine.decide import Engine, load_engine
 

@@ -1,7 +1,7 @@
 """Replaying historic cases: every row gets a decision and a status, and nothing is dropped.
 
 The pipeline is read -> decide -> account -> report. This module owns "decide" (rows to
-`CaseOutcome`s) and "account" (`Tally`); reading is `engine.casefiles`, reporting belongs to the
+`CaseOutcome`s) and "account" (`Tally`); reading is `qa.casefiles`, reporting belongs to the
 caller. "decide" only needs something with the `Engine.decide` interface, so a faster (vectorised)
 decider can replace it without touching the rest.
 
@@ -19,8 +19,8 @@ from functools import partial
 from typing import Any, Callable, Iterable, Iterator
 
 from engine.cases import CASE_ID_KEY, CaseError, exact_decimal
-from engine.batch import engine_from_source, run_batches, work_of
-from engine.casefiles import CaseFile, RawRow
+from qa.batch import engine_from_source, run_batches, work_of
+from qa.casefiles import CaseFile, RawRow
 from engine.decide import Engine
 
 STATUSES = ("within", "under", "over", "no_rule", "invalid", "decided")
@@ -104,7 +104,7 @@ class ReplayBatch:
 
 
 def replay_batches(source: str, path: str, kind: str, parse: Callable | None, keep: bool) -> Callable[[list], ReplayBatch]:
-    """The batch function for `engine.batch.run_batches`. A batch is rows, or unparsed records
+    """The batch function for `qa.batch.run_batches`. A batch is rows, or unparsed records
     that `parse` turns into rows here, in the worker."""
     decider = RowDecider(engine_from_source(source, path, kind))
 

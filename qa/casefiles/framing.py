@@ -17,7 +17,7 @@ import json
 from decimal import Decimal
 from typing import IO, Callable, Iterator
 
-from engine.casefiles.base import RawRow, kind_of, present_values, without_break
+from qa.casefiles.base import RawRow, kind_of, present_values, without_break
 
 Record = tuple[int, bytes]  # (the line the record starts on, its bytes with line breaks)
 

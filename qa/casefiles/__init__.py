@@ -18,11 +18,11 @@ import os
 import sys
 from typing import IO
 
-from engine.casefiles.base import EXTENSIONS, FORMATS, CaseFile, CaseFileError, RawRow, keep_open
-from engine.casefiles.csv_file import CsvFile
-from engine.casefiles.json_files import JsonArrayFile, JsonLinesFile
-from engine.casefiles.parquet_file import ParquetFile
-from engine.casefiles.yaml_file import DecimalLoader, YamlFile, load_yaml
+from qa.casefiles.base import EXTENSIONS, FORMATS, CaseFile, CaseFileError, RawRow, keep_open
+from qa.casefiles.csv_file import CsvFile
+from qa.casefiles.json_files import JsonArrayFile, JsonLinesFile
+from qa.casefiles.parquet_file import ParquetFile
+from qa.casefiles.yaml_file import DecimalLoader, YamlFile, load_yaml
 
 __all__ = ["EXTENSIONS", "FORMATS", "STDIN", "CaseFile", "CaseFileError", "DecimalLoader", "RawRow", "load_yaml",
            "open_cases"]
