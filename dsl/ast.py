@@ -165,11 +165,21 @@ class FieldType:
 
 
 @dataclass(frozen=True)
+class FieldBounds:
+    """`from LOW to HIGH` after a field's type: the values a case may carry, both included."""
+
+    low: Expr
+    high: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class FieldDecl:
     name: Name
     type: FieldType
     default: Expr | None
     span: Span = _span()
+    bounds: FieldBounds | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField, Policy
-from engine.cases import CASE_ID_KEY, describe_type
+from engine.cases import CASE_ID_KEY, describe_type, value_range
 
 _DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
 
@@ -36,6 +36,11 @@ def _field_schema(field: CaseField) -> dict:
     elif field.kind == INTEGER:
         schema["type"] = ["integer", "string"]
         schema["pattern"] = r"^[+-]?\d+$"
+    low, high = value_range(field)
+    if low is not None:
+        schema["minimum"] = low  # applies to JSON numbers; a decimal string is checked by the case reader
+    if high is not None:
+        schema["maximum"] = high
     elif field.kind == BOOL:
         schema["type"] = "boolean"
     elif field.kind == TEXT:
