@@ -1,0 +1,129 @@
+"""Asking the solver one small question at a time, with a time limit, and turning its answer into a
+case a person can run.
+
+Every question is its own `z3.Solver` with its own timeout, so one hard question (non-linear
+arithmetic between two fields) costs at most the limit and is reported as `unknown` with the
+question asked, while the others are still answered. The caller can cancel between questions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Callable, Iterable
+
+import z3
+
+from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField
+from analysis.encoding import CaseVariables
+
+SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
+# Numbers (not money) in a witness, when the first model is not a finite decimal: a grid this fine.
+NUMBER_GRID = 10_000
+
+
+class Cancelled(Exception):
+    """The caller asked to stop (the next keystroke in the workbench)."""
+
+
+@dataclass
+class Answer:
+    status: str
+    model: z3.ModelRef | None = None
+    reason: str | None = None
+
+
+class Solving:
+    """Runs questions under one time limit, collecting the ones the solver could not decide."""
+
+    def __init__(self, time_limit: float = 5.0, cancelled: Callable[[], bool] | None = None):
+        self.time_limit = time_limit
+        self.cancelled = cancelled or (lambda: False)
+        self.unknown: list[dict] = []
+        self.questions = 0
+
+    def ask(self, constraints: Iterable[z3.BoolRef], question: str, subject: str | None = None) -> Answer:
+        """Is there a case satisfying every constraint? `unknown` answers are recorded."""
+        answer = self.solve(constraints)
+        if answer.status == UNKNOWN:
+            self.unknown.append({"subject": subject, "question": question, "reason": answer.reason})
+        return answer
+
+    def solve(self, constraints: Iterable[z3.BoolRef]) -> Answer:
+        if self.cancelled():
+            raise Cancelled()
+        self.questions += 1
+        solver = z3.Solver()
+        solver.set("timeout", max(1, int(self.time_limit * 1000)))
+        solver.add(*constraints)
+        result = solver.check()
+        if result == z3.sat:
+            return Answer(SAT, solver.model())
+        if result == z3.unsat:
+            return Answer(UNSAT)
+        reason = solver.reason_unknown()
+        if reason in ("timeout", "canceled"):
+            reason = f"no answer within the time limit ({self.time_limit:g} s)"
+        return Answer(UNKNOWN, reason=f"the solver could not decide this: {reason}")
+
+    def witness(self, constraints: list[z3.BoolRef], answer: Answer, case: CaseVariables,
+                fields: Iterable[CaseField], scale: int) -> dict | None:
+        """The model as a case, every field written out. Amounts are asked for again on a grid of
+        whole cents (and of 1/10,000 for numbers), which reads better and is always a finite
+        decimal; only if no such case exists is the first model used, when it is a decimal at
+        all (1/3, or an irrational root, is not). None when no decimal case was found."""
+        fields = list(fields)
+        grid = [z3.IsInt(case.terms[f.name] * (scale if f.kind == MONEY else NUMBER_GRID))
+                for f in fields if f.kind in (MONEY, NUMBER)]
+        if grid:
+            again = self.solve([*constraints, *grid])
+            if again.status == SAT:
+                return case_from_model(again.model, case, fields)
+        return case_from_model(answer.model, case, fields)
+
+
+def case_from_model(model: z3.ModelRef, case: CaseVariables, fields: Iterable[CaseField]) -> dict | None:
+    values = {}
+    for case_field in fields:
+        value = model.eval(case.terms[case_field.name], model_completion=True)
+        converted = _plain(value, case_field, case)
+        if converted is None:
+            return None
+        values[case_field.name] = converted
+    return values
+
+
+def _plain(value: z3.ExprRef, case_field: CaseField, case: CaseVariables):
+    kind = case_field.kind
+    if kind == BOOL:
+        return z3.is_true(value)
+    if kind == TEXT:
+        return value.as_string()
+    if kind == ENUM:
+        return case.choices[case_field.name][value.as_long()]
+    if kind == INTEGER:
+        return value.as_long()
+    if not z3.is_rational_value(value):
+        return None  # an algebraic number: no decimal case has exactly this value
+    number = decimal_of(Fraction(value.numerator_as_long(), value.denominator_as_long()))
+    if number is None:
+        return None
+    if kind == MONEY and number == number.quantize(Decimal("0.01")):
+        return format(number.quantize(Decimal("0.01")), "f")
+    return format(number.normalize(), "f") if number else "0"
+
+
+def decimal_of(fraction: Fraction) -> Decimal | None:
+    """The exact decimal of a fraction whose denominator has no factor but 2 and 5, else None."""
+    denominator, digits = fraction.denominator, 0
+    while denominator % 10 == 0:
+        denominator //= 10
+        digits += 1
+    for factor, other in ((2, 5), (5, 2)):
+        while denominator % factor == 0:
+            denominator //= factor
+            digits += 1
+    if denominator != 1:
+        return None
+    return Decimal(fraction.numerator * 10 ** digits // fraction.denominator).scaleb(-digits)
