@@ -92,6 +92,23 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     sys.exit(ExitCode.FINDINGS if errors else ExitCode.OK)
 
 
+# ---------------------------------------------------------------- analyze
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--timeout", type=click.FloatRange(min=0.01), default=5.0, show_default=True,
+              help="Seconds the solver may spend on each question; a question it cannot decide is reported as unknown.")
+@format_option
+def analyze(files: tuple[str, ...], timeout: float, output_format: str) -> None:
+    """Find what each policy does over every possible case: rules that never apply, uncovered
+    cases, ranges that contradict themselves or an entitlement, and more, each with a witness case.
+
+    Exit 0 when there is no error or warning, 1 when there is, 2 when a policy does not check."""
+    wants_json(output_format)
+    from redress.analyze_command import run_analyze
+
+    sys.exit(run_analyze(files, output_format, timeout))
+
+
 # ---------------------------------------------------------------- fmt
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
