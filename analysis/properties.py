@@ -101,12 +101,9 @@ class _PropertyChecker:
             return PropertyOutcome("passed")
         if answer.status != SAT:
             return PropertyOutcome("unknown", reason=self.solving.unknown[-1]["reason"])
-        witnesses = []
-        for case, _ in cases:
-            found = self.solving.witness(constraints, answer, case, self.policy.fields, self.scale)
-            if found is None:
-                return PropertyOutcome("unknown", reason="the solver's only counterexamples are not finite decimals")
-            witnesses.append(found)
+        witnesses = self.solving.witnesses(constraints, answer, [case for case, _ in cases], self.policy.fields, self.scale)
+        if witnesses is None:
+            return PropertyOutcome("unknown", reason="the solver's only counterexamples are not finite decimals")
         return witnesses
 
     def bound(self, kind: str, limits: dict[str, Decimal]) -> PropertyOutcome:

@@ -69,18 +69,26 @@ class Solving:
 
     def witness(self, constraints: list[z3.BoolRef], answer: Answer, case: CaseVariables,
                 fields: Iterable[CaseField], scale: int) -> dict | None:
-        """The model as a case, every field written out. Amounts are asked for again on a grid of
-        whole cents (and of 1/10,000 for numbers), which reads better and is always a finite
-        decimal; only if no such case exists is the first model used, when it is a decimal at
-        all (1/3, or an irrational root, is not). None when no decimal case was found."""
+        """The model as a case, every field written out; see `witnesses`."""
+        found = self.witnesses(constraints, answer, [case], fields, scale)
+        return found[0] if found is not None else None
+
+    def witnesses(self, constraints: list[z3.BoolRef], answer: Answer, cases: list[CaseVariables],
+                  fields: Iterable[CaseField], scale: int) -> list[dict] | None:
+        """The cases of one model. Amounts are asked for again on a grid of whole cents (and of
+        1/10,000 for numbers), which reads better and is always a finite decimal; only if no such
+        case exists is the first model used, when it is a decimal at all (1/3, or an irrational
+        root, is not). None when no decimal case was found."""
         fields = list(fields)
         grid = [z3.IsInt(case.terms[f.name] * (scale if f.kind == MONEY else NUMBER_GRID))
-                for f in fields if f.kind in (MONEY, NUMBER)]
+                for case in cases for f in fields if f.kind in (MONEY, NUMBER)]
+        model = answer.model
         if grid:
             again = self.solve([*constraints, *grid])
             if again.status == SAT:
-                return case_from_model(again.model, case, fields)
-        return case_from_model(answer.model, case, fields)
+                model = again.model
+        found = [case_from_model(model, case, fields) for case in cases]
+        return None if any(case is None for case in found) else found
 
 
 def case_from_model(model: z3.ModelRef, case: CaseVariables, fields: Iterable[CaseField]) -> dict | None:
