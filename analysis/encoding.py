@@ -28,6 +28,7 @@ import z3
 
 from dsl import ast
 from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField, Guideline, Policy
+from dsl.rules import conjuncts
 from engine.cases import value_range
 
 
@@ -145,7 +146,7 @@ class RuleTerms:
         """The engine's `_range` with `amount` as its rounding: a copy with every adjusted amount."""
         floor, ceiling = amount(self.raw_floor), amount(self.raw_ceiling)
         raised = z3.If(floor > ceiling, floor, ceiling)
-        lifting = [z3.If(m, minimum, z3.RealVal(0)) for m, minimum in zip(matches, minimums)]
+        lifting = [z3.If(m, minimum, z3.RealVal(0)) for m, minimum in zip(matches, minimums) if not z3.is_false(m)]
         final_floor, final_ceiling = _max([floor, *lifting]), _max([raised, *lifting])
         wanted = amount(self.raw_open) if self.raw_open is not None else None
         open_at = final_floor if wanted is None else _min([_max([wanted, final_floor]), final_ceiling])
@@ -211,14 +212,35 @@ def encode(policy: Policy, case: CaseVariables | None = None) -> Encoding:
         encoding.raw_minimums.append(raw)
         encoding.minimums.append(rounded(raw, scale))
     encoding.exact_minimums = exact_minimums = [positive(raw) for raw in encoding.raw_minimums]
-    earlier: list[z3.BoolRef] = []
     for index, guideline in enumerate(policy.guidelines):
+        earlier = [encoding.rule_matches[j] for j in range(index)
+                   if not disjoint(policy.guidelines[j].condition, guideline.condition)]
         decides = z3.And(encoding.rule_matches[index], *[z3.Not(m) for m in earlier])
-        earlier.append(encoding.rule_matches[index])
         raw = _raw_amounts(encoding, index, guideline, decides)
-        encoding.rules.append(raw.adjusted(lambda x: rounded(x, scale), encoding.entitlement_matches, encoding.minimums, policy))
-        encoding.exact_rules.append(raw.adjusted(positive, encoding.entitlement_matches, exact_minimums, policy))
+        # An entitlement that can never match a case this rule decides never lifts its range.
+        competing = [j for j, e in enumerate(policy.entitlements) if not disjoint(e.condition, guideline.condition)]
+        matches = [encoding.entitlement_matches[j] if j in competing else z3.BoolVal(False) for j in range(len(policy.entitlements))]
+        encoding.rules.append(raw.adjusted(lambda x: rounded(x, scale), matches, encoding.minimums, policy))
+        encoding.exact_rules.append(raw.adjusted(positive, matches, exact_minimums, policy))
     return encoding
+
+
+def disjoint(first: ast.Expr | None, second: ast.Expr | None) -> bool:
+    """The two conditions test one choice field with `is` for values that do not overlap, so no
+    case matches both. Rules tiered by `situation` are disjoint across situations; leaving such
+    rules out of each other's questions keeps every question about the few rules that compete."""
+    allowed_first, allowed_second = _choices_allowed(first), _choices_allowed(second)
+    return any(not (allowed_first[name] & allowed_second[name]) for name in allowed_first.keys() & allowed_second.keys())
+
+
+def _choices_allowed(condition: ast.Expr | None) -> dict[str, frozenset[str]]:
+    allowed: dict[str, frozenset[str]] = {}
+    for part in conjuncts(condition):
+        if isinstance(part, ast.IsOneOf) and not part.negated and isinstance(part.subject, ast.Name):
+            values = frozenset(value.name for value in part.values)
+            name = part.subject.name
+            allowed[name] = allowed[name] & values if name in allowed else values
+    return allowed
 
 
 def positive(raw: z3.ArithRef) -> z3.ArithRef:

@@ -19,7 +19,7 @@ from dsl import ast
 from dsl.currency import format_money
 from dsl.model import Policy
 from dsl.rules import conjuncts
-from analysis.encoding import Encoding, RuleTerms, clamped, encode, rational
+from analysis.encoding import Encoding, RuleTerms, clamped, disjoint, encode, rational
 from analysis.referee import Outcome, Referee, decided, matched
 from analysis.report import ERROR, INFO, WARNING, Finding, Report
 from analysis.solving import SAT, UNSAT, Solving
@@ -45,7 +45,9 @@ class Analyzer:
         self._coverage()
         for terms, exact in zip(self.encoding.rules, self.encoding.exact_rules):
             if terms.index in live:
-                self._amounts(terms, lambda condition, t=terms, e=exact: z3.And(condition(t), condition(e)))
+                base = [*self.encoding.valid(), terms.decides]
+                with self.solving.sharing([*self.encoding.domain, *base]):
+                    self._amounts(terms, base, lambda condition, t=terms, e=exact: z3.And(condition(t), condition(e)))
         self._divisions()
         self.report.unknown = self.solving.unknown
         self.report.questions = self.solving.questions
@@ -54,14 +56,15 @@ class Analyzer:
 
     # ------------------------------------------------------------ asking and confirming
     def _find(self, code: str, severity: str, subject: str | None, where: ast.Span | int, constraints: list,
-              question: str, message: Callable[[Outcome], str], hint: str | None, shows: Shows) -> bool:
+              question: str, message: Callable[[Outcome], str], hint: str | None, shows: Shows, explain: bool = False) -> bool:
         """Look for a case satisfying `constraints`; report it if the engines agree it `shows` the finding."""
         constraints = [*self.encoding.domain, *constraints]
         answer = self.solving.ask(constraints, question, subject)
         if answer.status != SAT:
             return False
-        case = self.solving.witness(constraints, answer, self.encoding.case, self.policy.fields, self.scale)
-        outcomes = self.referee.outcomes(case) if case is not None else []
+        confirms = lambda found: all(shows(outcome) for outcome in self.referee.outcomes(found, explain))  # noqa: E731
+        case = self.solving.witness(constraints, answer, self.encoding.case, self.policy.fields, self.scale, confirms)
+        outcomes = self.referee.outcomes(case, explain) if case is not None else []
         if case is None or not all(shows(outcome) for outcome in outcomes):
             reason = ("the solver's only cases are not finite decimals" if case is None
                       else "the solver's case did not reproduce in the engines")
@@ -115,7 +118,7 @@ class Analyzer:
             lambda outcome: (f'rule "{guideline.name}" never decides a case: every case it matches is taken by an earlier '
                              f'rule, such as this one, decided by rule "{outcome.rule}"'),
             "move it above the rules that take its cases, or narrow theirs",
-            lambda outcome: matched(outcome, "rule", guideline.name) and outcome.rule != guideline.name)
+            lambda outcome: matched(outcome, "rule", guideline.name) and outcome.rule != guideline.name, explain=True)
         if not shadowed:
             self._add("rule-never-applies", WARNING, guideline.name, where,
                       f'rule "{guideline.name}" never decides a case: no case the `case` block admits matches its `when`',
@@ -161,11 +164,11 @@ class Analyzer:
         return "; ".join(parts) or None
 
     # ------------------------------------------------------------ amounts of a rule that decides cases
-    def _amounts(self, terms: RuleTerms, both: Callable) -> None:
-        """`both(condition)`: the condition holds with the engine's rounding and exactly, so
-        what is reported is the guideline's design, not a cent of rounding on a tiny amount."""
+    def _amounts(self, terms: RuleTerms, base: list, both: Callable) -> None:
+        """Questions about the cases the rule decides (`base`). `both(condition)`: the condition
+        holds with the engine's rounding and exactly, so what is reported is the guideline's
+        design, not a cent of rounding on a tiny amount."""
         guideline, name = terms.guideline, terms.guideline.name
-        base = [*self.encoding.valid(), terms.decides]
         rule_is = lambda outcome: decided(outcome) and outcome.rule == name  # noqa: E731
         self._find("floor-above-ceiling", ERROR, name, guideline.floor.span, [*base, both(lambda t: t.floor > t.ceiling)],
                    f'can rule "{name}"\'s floor exceed its ceiling?',
@@ -173,6 +176,8 @@ class Analyzer:
                    "the engine raises the ceiling to the floor; make sure the floor is never more than the ceiling",
                    lambda o: rule_is(o) and _notes(o, "is above its ceiling"))
         for index, entitlement in enumerate(self.policy.entitlements):
+            if disjoint(entitlement.condition, guideline.condition):
+                continue
             match = self.encoding.entitlement_matches[index]
             rounded_minimum, exact_minimum = self.encoding.minimums[index], self.encoding.exact_minimums[index]
             lifts = both(lambda t: t.raised_ceiling < (rounded_minimum if t is terms else exact_minimum))

@@ -7,8 +7,6 @@ engines check each other instead of the encoding being trusted.
 
 from __future__ import annotations
 
-from typing import Callable
-
 from dsl.model import Policy
 from engine.cases import CaseError
 from engine.decide import Engine, load_engine
@@ -24,19 +22,15 @@ class Referee:
         self.policy = policy
         self.engines: list[Engine] = [load_engine(policy, "compiled"), load_engine(policy, "durable")]
 
-    def outcomes(self, case: dict) -> list[Outcome]:
+    def outcomes(self, case: dict, explain: bool = False) -> list[Outcome]:
+        """Each engine's decision (with `explain`, its trace) or its refusal of the case."""
         results: list[Outcome] = []
         for engine in self.engines:
             try:
-                results.append(engine.decide(dict(case), explain=True))
+                results.append(engine.decide(dict(case), explain=explain))
             except CaseError as error:
                 results.append(error)
         return results
-
-    def agrees(self, case: dict, shows: Callable[[Outcome], bool]) -> bool:
-        """Both engines decide `case` so that it shows the finding."""
-        return all(shows(outcome) for outcome in self.outcomes(case))
-
 
 def decided(outcome: Outcome) -> bool:
     return isinstance(outcome, Decision)

@@ -8,6 +8,7 @@ question asked, while the others are still answered. The caller can cancel betwe
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -42,6 +43,7 @@ class Solving:
         self.cancelled = cancelled or (lambda: False)
         self.unknown: list[dict] = []
         self.questions = 0
+        self._shared: tuple[list, z3.Solver] | None = None
 
     def ask(self, constraints: Iterable[z3.BoolRef], question: str, subject: str | None = None) -> Answer:
         """Is there a case satisfying every constraint? `unknown` answers are recorded."""
@@ -54,9 +56,35 @@ class Solving:
         if self.cancelled():
             raise Cancelled()
         self.questions += 1
+        constraints = list(constraints)
+        shared = self._shared
+        if shared is not None and len(constraints) >= len(shared[0]) and all(
+                a is b for a, b in zip(shared[0], constraints)):
+            solver = shared[1]
+            solver.push()
+            solver.add(*constraints[len(shared[0]):])
+            try:
+                return self._check(solver)
+            finally:
+                solver.pop()
         solver = z3.Solver()
         solver.set("timeout", max(1, int(self.time_limit * 1000)))
         solver.add(*constraints)
+        return self._check(solver)
+
+    @contextmanager
+    def sharing(self, base: list[z3.BoolRef]):
+        """Questions that all start with `base` (one rule's cases) share one incremental solver."""
+        solver = z3.Solver()
+        solver.set("timeout", max(1, int(self.time_limit * 1000)))
+        solver.add(*base)
+        self._shared = (base, solver)
+        try:
+            yield
+        finally:
+            self._shared = None
+
+    def _check(self, solver: z3.Solver) -> Answer:
         result = solver.check()
         if result == z3.sat:
             return Answer(SAT, solver.model())
@@ -68,33 +96,76 @@ class Solving:
         return Answer(UNKNOWN, reason=f"the solver could not decide this: {reason}")
 
     def witness(self, constraints: list[z3.BoolRef], answer: Answer, case: CaseVariables,
-                fields: Iterable[CaseField], scale: int) -> dict | None:
+                fields: Iterable[CaseField], scale: int, accept: Callable[[dict], bool] | None = None) -> dict | None:
         """The model as a case, every field written out; see `witnesses`."""
-        found = self.witnesses(constraints, answer, [case], fields, scale)
+        found = self.witnesses(constraints, answer, [case], fields, scale,
+                               (lambda cases: accept(cases[0])) if accept is not None else None)
         return found[0] if found is not None else None
 
     def witnesses(self, constraints: list[z3.BoolRef], answer: Answer, cases: list[CaseVariables],
-                  fields: Iterable[CaseField], scale: int) -> list[dict] | None:
+                  fields: Iterable[CaseField], scale: int, accept: Callable[[list[dict]], bool] | None = None) -> list[dict] | None:
         """The cases of one model. Amounts are asked for again on a grid of whole cents (and of
-        1/10,000 for numbers), which reads better and is always a finite decimal; only if no such
-        case exists is the first model used, when it is a decimal at all (1/3, or an irrational
-        root, is not). None when no decimal case was found."""
+        1/10,000 for numbers), which reads better and is always a finite decimal: first simply by
+        rounding the model (kept if the constraints still hold, or if `accept` says the cases
+        still show what they must), else by asking again; only if no such case exists is the
+        model used as it is, when it is a decimal at all (1/3, or an irrational root, is not).
+        None when no decimal case was found."""
         fields = list(fields)
-        grid = [z3.IsInt(case.terms[f.name] * (scale if f.kind == MONEY else NUMBER_GRID))
-                for case in cases for f in fields if f.kind in (MONEY, NUMBER)]
+        numeric = [(case.terms[f.name], scale if f.kind == MONEY else NUMBER_GRID)
+                   for case in cases for f in fields if f.kind in (MONEY, NUMBER)]
         model = answer.model
-        if grid:
-            again = self.solve([*constraints, *grid])
+        if numeric and not _on_grid(model, numeric):
+            rounded = _rounded(model, numeric)
+            if rounded is not None:
+                found = [case_from_model(model, case, fields, rounded) for case in cases]
+                holds = accept(found) if accept is not None else _holds(constraints, model, cases, rounded)
+                if all(case is not None for case in found) and holds:
+                    return found
+            again = self.solve([*constraints, *(z3.IsInt(term * unit) for term, unit in numeric)])
             if again.status == SAT:
                 model = again.model
         found = [case_from_model(model, case, fields) for case in cases]
         return None if any(case is None for case in found) else found
 
 
-def case_from_model(model: z3.ModelRef, case: CaseVariables, fields: Iterable[CaseField]) -> dict | None:
+def _on_grid(model: z3.ModelRef, numeric: list) -> bool:
+    for term, unit in numeric:
+        value = model.eval(term, model_completion=True)
+        if not z3.is_rational_value(value) or (value.as_fraction() * unit).denominator != 1:
+            return False
+    return True
+
+
+def _rounded(model: z3.ModelRef, numeric: list) -> dict | None:
+    """The model's amounts rounded to the grid: often still a witness, and far cheaper to check
+    than to ask the solver again."""
+    values = {}
+    for term, unit in numeric:
+        value = model.eval(term, model_completion=True)
+        if not z3.is_rational_value(value):
+            return None
+        values[str(term)] = _value(Fraction(round(value.as_fraction() * unit), unit))
+    return values
+
+
+def _value(fraction: Fraction) -> z3.RatNumRef:
+    return z3.RealVal(f"{fraction.numerator}/{fraction.denominator}")
+
+
+def _holds(constraints: list, model: z3.ModelRef, cases: list[CaseVariables], values: dict) -> bool:
+    """Every constraint is true with the rounded amounts and the model's other values put in."""
+    pairs = [(term, values.get(str(term), model.eval(term, model_completion=True)))
+             for case in cases for term in case.terms.values()]
+    return all(z3.is_true(z3.simplify(z3.substitute(c, *pairs))) for c in constraints)
+
+
+def case_from_model(model: z3.ModelRef, case: CaseVariables, fields: Iterable[CaseField],
+                    replaced: dict | None = None) -> dict | None:
+    """The case a model describes; `replaced` holds amounts to use instead of the model's."""
     values = {}
     for case_field in fields:
-        value = model.eval(case.terms[case_field.name], model_completion=True)
+        term = case.terms[case_field.name]
+        value = replaced[str(term)] if replaced and str(term) in replaced else model.eval(term, model_completion=True)
         converted = _plain(value, case_field, case)
         if converted is None:
             return None
