@@ -183,8 +183,7 @@ class Analyzer:
             lifts = both(lambda t: t.raised_ceiling < (rounded_minimum if t is terms else exact_minimum))
             self._find("guideline-below-entitlement", WARNING, name, guideline.ceiling.span, [*base, match, lifts],
                        f'can entitlement "{entitlement.name}" lift rule "{name}" above its ceiling?',
-                       lambda o, e=entitlement.name: f'rule "{name}": entitlement "{e}" lifts the range above the guideline\'s ceiling '
-                                                     f"(to {self._money(o.ceiling)})",
+                       lambda o, e=entitlement.name: f'rule "{name}": entitlement "{e}" can lift the range above the guideline\'s ceiling',
                        "raise the guideline's ceiling to cover the entitlement, or narrow one of the two conditions",
                        lambda o, e=entitlement.name: rule_is(o) and _notes(o, f'below the entitlement "{e}"'))
         for what, raw, expr in (("the floor", terms.raw_floor, guideline.floor), ("the ceiling", terms.raw_ceiling, guideline.ceiling),
