@@ -208,3 +208,16 @@ def test_every_witness_in_the_samples_reproduces(redress, tmp_path, path) -> Non
     assert len(decisions) == len(shown)
     for finding, decision in zip(shown, decisions):
         assert decision["rule"] == (None if finding["code"] == "uncovered-case" else finding["subject"]), finding
+
+
+def test_eval_and_check_never_import_the_solver() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom click.testing import CliRunner\nimport redress.cli\n"
+             f"CliRunner().invoke(redress.cli.cli, ['eval', {str(EXAMPLE_POLICY)!r}, '--case', "
+             "'{\"situation\": \"wrong_item\", \"price\": 1, \"cost\": 1}'])\n"
+             f"CliRunner().invoke(redress.cli.cli, ['check', {str(EXAMPLE_POLICY)!r}])\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('z3', 'analysis')))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
