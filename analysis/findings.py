@@ -9,7 +9,6 @@ is a proof; its witness, when there is one, is a case its `when` matches that an
 from __future__ import annotations
 
 import re
-from collections import Counter
 from decimal import Decimal
 from typing import Callable
 
@@ -18,7 +17,7 @@ import z3
 from dsl import ast
 from dsl.currency import format_money
 from dsl.model import Policy
-from dsl.rules import conjuncts
+from engine.program import group_field
 from analysis.encoding import Encoding, RuleTerms, clamped, disjoint, encode, rational
 from analysis.referee import Outcome, Referee, decided, matched
 from analysis.report import ERROR, INFO, WARNING, Finding, Report
@@ -143,7 +142,7 @@ class Analyzer:
 
     def _region(self, valid: list, no_rule) -> str | None:
         """The cases that escalate, described by the choice field the rules test most."""
-        choice = next((f for f in self.policy.fields if f.kind == "enum" and f.name == _group_field(self.policy)), None)
+        choice = self.policy.field_named(group_field(self.policy) or "")
         if choice is None:
             answer = self.solving.ask([*valid, no_rule], "a case no rule matches")
             return "some cases" if answer.status == SAT else None
@@ -260,13 +259,3 @@ def _otherwise_line(policy: Policy) -> int:
         if re.match(r"\s*otherwise\b", text):
             return number
     return 1
-
-
-def _group_field(policy: Policy) -> str | None:
-    """The choice field the rules test most with `is` (usually `situation`)."""
-    counts: Counter[str] = Counter()
-    for guideline in policy.guidelines:
-        for part in conjuncts(guideline.condition):
-            if isinstance(part, ast.IsOneOf) and isinstance(part.subject, ast.Name):
-                counts[part.subject.name] += 1
-    return counts.most_common(1)[0][0] if counts else None

@@ -93,7 +93,7 @@ def _derive_source(policy: Policy, writer: SourceWriter) -> list[str]:
     return lines
 
 
-def _group_field(policy: Policy) -> str | None:
+def group_field(policy: Policy) -> str | None:
     """The enumeration field that most rules test with `is` at the top of their condition."""
     counts: Counter[str] = Counter()
     for rule in policy.guidelines:
@@ -126,7 +126,7 @@ def _residual(condition, group: str, value: str):
 
 
 def _first_rule_source(policy: Policy, writer: SourceWriter) -> list[str]:
-    group = _group_field(policy)
+    group = group_field(policy)
     used: dict[str, None] = {}
     for rule in policy.guidelines:
         used.update(dict.fromkeys(names_used(rule.condition)))
