@@ -23,14 +23,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dsl.diagnostics import Diagnostic
-
 ERROR, WARNING, INFO = "error", "warning", "info"
 FAILING = (ERROR, WARNING)
 
 
 @dataclass(frozen=True)
 class Finding:
+    """One finding. It has a checker diagnostic's attributes (file, line, column, severity, code,
+    message, hint, end_column), so `dsl.diagnostics.render` prints it with the same caret and hint;
+    its codes are the analysis's own, listed above, not the checker's."""
+
     file: str
     code: str
     severity: str
@@ -47,10 +49,6 @@ class Finding:
                 "line": self.line, "column": self.column, "message": self.message, "hint": self.hint,
                 "witness": self.witness}
 
-    def diagnostic(self) -> Diagnostic:
-        """As a checker diagnostic, so it renders with the same caret and hint."""
-        return Diagnostic(self.file, self.line, self.column, self.severity, self.code, self.message, self.hint,
-                          self.end_column)
 
 
 @dataclass

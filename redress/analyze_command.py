@@ -23,7 +23,7 @@ def run_analyze(paths: tuple[str, ...], output_format: str, timeout: float) -> i
     else:
         for result, report in reports:
             for finding in report.findings:
-                text = render(finding.diagnostic(), result.source)
+                text = render(finding, result.source)
                 if finding.witness is not None:
                     text += f"\n     = witness: {to_json_line(finding.witness)}"
                 emit(text + "\n")
