@@ -253,6 +253,8 @@ def _case_block_differences(old: Policy, new: Policy) -> list[str]:
     """What makes some case valid, or filled in, differently in the two versions. An `incompatible`
     difference (a field of another type, a new required field) leaves no common cases to compare."""
     lines = []
+    if old.currency != new.currency:
+        lines.append(f"incompatible: the currency changed from {old.currency} to {new.currency}: every amount means another thing")
     new_fields = {f.name: f for f in new.fields}
     old_fields = {f.name: f for f in old.fields}
     for name, before in old_fields.items():

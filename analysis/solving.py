@@ -8,6 +8,7 @@ question asked, while the others are still answered. The caller can cancel betwe
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +21,8 @@ from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField
 from analysis.encoding import CaseVariables
 
 SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
+# z3 shows characters outside printable ASCII as \u{20ac}.
+_UNICODE_ESCAPE = re.compile(r"\\u\{([0-9a-fA-F]+)\}")
 # Numbers (not money) in a witness, when the first model is not a finite decimal: a grid this fine.
 NUMBER_GRID = 10_000
 
@@ -178,7 +181,7 @@ def _plain(value: z3.ExprRef, case_field: CaseField, case: CaseVariables):
     if kind == BOOL:
         return z3.is_true(value)
     if kind == TEXT:
-        return value.as_string()
+        return _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value.as_string())
     if kind == ENUM:
         return case.choices[case_field.name][value.as_long()]
     if kind == INTEGER:

@@ -221,3 +221,12 @@ def test_eval_and_check_never_import_the_solver() -> None:
              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('z3', 'analysis')))")
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_a_text_witness_keeps_its_characters(redress, tmp_path) -> None:
+    head = HEAD.replace("  vip: bool = false\n", '  note: text = ""\n')
+    body = 'rule "Café"\n  when note == "café €5"\n  offer up to price\n  open at price\n' + CATCH_ALL
+    (finding,) = findings(body, head, "opens-at-best")
+    assert finding.witness["note"] == "café €5"
+    decision = decide(redress, tmp_path, head + body, finding.witness)
+    assert decision["rule"] == "Café" and decision["open_at"] == decision["ceiling"]
