@@ -16,7 +16,7 @@ import z3
 
 from dsl.model import Policy
 from dsl.rules import PLACEHOLDER
-from analysis.encoding import Encoding, clamped
+from analysis.encoding import Encoding, clamped, rational
 
 # The decision keys compared, in the order counterexamples are looked for.
 KEYS = ("error", "rule", "floor", "ceiling", "open_at", "step", "remedies", "approver", "escalate_to", "routes",
@@ -89,7 +89,7 @@ def _approver(policy: Policy, ceiling, names: Names):
     roles = policy.authority.roles
     result = names(("role", roles[-1].name))
     for role in reversed(roles):
-        covers = z3.BoolVal(True) if role.limit is None else ceiling <= z3.RealVal(str(role.limit))
+        covers = z3.BoolVal(True) if role.limit is None else ceiling <= rational(role.limit)
         result = z3.If(covers, names(("role", role.name)), result)
     return result
 

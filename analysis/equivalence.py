@@ -6,6 +6,11 @@ case both versions accept on which that key differs; no such case is a proof for
 finds is first moved onto a boundary where it can be (a constant the conditions compare with), then
 decided by the real engines of both versions; it is reported only with the keys the engines show
 differing. The largest increase and decrease of floor and ceiling come from z3's optimiser.
+
+The proof is over exact arithmetic. The engines compute a division to 50 significant digits, so two
+versions that differ only by dividing and multiplying back (`x / 3 * 3` against `x`) are proved
+alike although the engines may differ in the 50th digit, and so at a boundary; with no division,
+or divisions by 2 and 5 only, the proof and the engines agree exactly.
 """
 
 from __future__ import annotations
