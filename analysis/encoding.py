@@ -2,7 +2,8 @@
 
 The meaning encoded here is the engine's (engine/codegen.py for arithmetic and conditions,
 engine/program.py for first-match and division guards, engine/decision.py for rounding, clamping,
-entitlement floors, the opening offer and the approver), over exact rationals:
+entitlement floors and the opening offer; analysis/decision_terms.py adds the approver and the
+rest of a decision), over exact rationals:
 
 * money and numbers are Reals, integers Ints, bools Bools, texts Strings, a choice an Int index
   into the names of its values (shared by two versions of a policy, so `is` means the same in both);
@@ -140,9 +141,8 @@ class RuleTerms:
     open_at: z3.ArithRef = None
     step: z3.ArithRef | None = None
     extra: z3.ArithRef | None = None
-    approver: z3.ArithRef | None = None  # the index of the role in the authority chain
 
-    def adjusted(self, amount: Callable, matches: list, minimums: list, policy: Policy) -> RuleTerms:
+    def adjusted(self, amount: Callable, matches: list, minimums: list) -> RuleTerms:
         """The engine's `_range` with `amount` as its rounding: a copy with every adjusted amount."""
         floor, ceiling = amount(self.raw_floor), amount(self.raw_ceiling)
         raised = z3.If(floor > ceiling, floor, ceiling)
@@ -153,8 +153,7 @@ class RuleTerms:
         return replace(self, floor=floor, ceiling=ceiling, raised_ceiling=raised, final_floor=final_floor,
                        final_ceiling=final_ceiling, wanted_open=wanted, open_at=open_at,
                        step=amount(self.raw_step) if self.raw_step is not None else None,
-                       extra=amount(self.raw_extra) if self.raw_extra is not None else None,
-                       approver=approver_index(policy, final_ceiling))
+                       extra=amount(self.raw_extra) if self.raw_extra is not None else None)
 
 
 @dataclass
@@ -220,8 +219,8 @@ def encode(policy: Policy, case: CaseVariables | None = None) -> Encoding:
         # An entitlement that can never match a case this rule decides never lifts its range.
         competing = [j for j, e in enumerate(policy.entitlements) if not disjoint(e.condition, guideline.condition)]
         matches = [encoding.entitlement_matches[j] if j in competing else z3.BoolVal(False) for j in range(len(policy.entitlements))]
-        encoding.rules.append(raw.adjusted(lambda x: rounded(x, scale), matches, encoding.minimums, policy))
-        encoding.exact_rules.append(raw.adjusted(positive, matches, exact_minimums, policy))
+        encoding.rules.append(raw.adjusted(lambda x: rounded(x, scale), matches, encoding.minimums))
+        encoding.exact_rules.append(raw.adjusted(positive, matches, exact_minimums))
     return encoding
 
 
@@ -262,19 +261,6 @@ def _raw_amounts(encoding: Encoding, index: int, guideline: Guideline, decides: 
     optional = [terms.term(e) if e is not None else None
                 for e in (guideline.open_at, guideline.step, guideline.extra.up_to if guideline.extra else None)]
     return RuleTerms(index, guideline, decides, terms.term(guideline.floor), terms.term(guideline.ceiling), *optional)
-
-
-def approver_index(policy: Policy, ceiling: z3.ArithRef) -> z3.ArithRef | None:
-    """The lowest role whose limit covers the ceiling; above every limit, the last role."""
-    if policy.authority is None:
-        return None
-    roles = policy.authority.roles
-    result: z3.ArithRef = z3.IntVal(len(roles) - 1)
-    for position in range(len(roles) - 1, -1, -1):
-        limit = roles[position].limit
-        covers = z3.BoolVal(True) if limit is None else ceiling <= rational(limit)
-        result = z3.If(covers, z3.IntVal(position), result)
-    return result
 
 
 class _Terms:
