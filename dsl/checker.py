@@ -20,6 +20,7 @@ from dsl.model import (BOOL, ENUM, FIELD_TYPES, INTEGER, MONEY, NUMBER, TEXT, Au
 from dsl.parser import parse
 from dsl.rules import check_blocks
 from dsl.typecheck import UNKNOWN, ExpressionChecker, ValueType, field_value_type
+from dsl.wording import check_wording
 
 RESERVED_FIELDS = {"id": "the case's identifier"}
 
@@ -74,6 +75,7 @@ class _Checker:
         expressions = ExpressionChecker(self.sink, scope, currency)
         blocks = check_blocks(self.sink, expressions, statements, roles, scope)
         otherwise = self._otherwise(statements, roles)
+        check_wording(self.sink, statements)
         if self.sink.has_errors or fields is None:
             return None
         return Policy(
