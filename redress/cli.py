@@ -14,6 +14,7 @@ import sys
 
 import click
 
+from redress.negotiate_command import negotiate
 from redress.output import ExitCode, Failure, emit, emit_json, quiet_broken_pipe, report_failure, say
 
 FORMATS = click.Choice(["text", "json"])
@@ -275,6 +276,10 @@ def workbench(policy: str | None, cases_path: str | None) -> None:
     from workbench.app import run
 
     sys.exit(run(policy, cases_path))
+
+
+# ---------------------------------------------------------------- negotiate
+cli.add_command(negotiate)
 
 
 def main() -> None:
