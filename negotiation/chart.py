@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from functools import lru_cache
 
 import durable_rules_engine
 
@@ -106,3 +107,9 @@ class Statechart:
         assert len(fired) == 1, f"the chart is ambiguous: {fired}"  # the guards exclude each other
         fired_state, trigger = fired[0].split(".", 1)
         return trigger, self.chart[fired_state][trigger]["to"]
+
+
+@lru_cache(maxsize=1)
+def shared_chart() -> Statechart:
+    """The process's one chart ruleset (durable_rules rulesets cannot be deleted: load it once)."""
+    return Statechart()

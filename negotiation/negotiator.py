@@ -16,7 +16,7 @@ from dsl.checker import check_source
 from dsl.model import Policy
 from dsl.wording import note_objections
 from engine.decide import Engine, load_engine
-from negotiation.chart import Statechart, WrongState, events_in
+from negotiation.chart import Statechart, WrongState, events_in, shared_chart
 from negotiation.clock import BadTime, follow_up_delta, now, time_text
 from negotiation.ladder import Rung, Terms
 from negotiation.store import Conflict, Event, Session, SessionStore, StoreError, Transaction
@@ -50,7 +50,7 @@ class Negotiator:
 
     def __init__(self, store: SessionStore, chart: Statechart | None = None):
         self.store = store
-        self.chart = chart or Statechart()
+        self.chart = chart or shared_chart()
         self._engines: dict[str, Engine] = {}
 
     # ------------------------------------------------------------ events
