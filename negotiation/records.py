@@ -8,7 +8,7 @@ explanation, for whoever takes over at an escalation, "so the customer never rep
 
 from __future__ import annotations
 
-from negotiation.chart import events_in
+from negotiation.chart import OPEN_STATES, events_in
 from negotiation.store import Session
 
 _ANSWERS = {"decline": "declined", "counter": "countered", "accept": "accepted"}
@@ -25,7 +25,8 @@ def answer(session: Session) -> dict:
     data = {
         "session": session.id, "seq": session.seq, "status": session.status, "at": session.updated_at,
         "policy": decision["policy"], "rule": decision["rule"], "currency": decision["currency"],
-        "offer": offer.get("offer"), "remedy": offer.get("remedy"), "say": offer.get("say"),
+        "offer": offer.get("offer"), "remedy": offer.get("remedy"),
+        "say": offer.get("say") if session.status in OPEN_STATES else None,  # words for the offer still on the table
         "floor": decision["floor"], "ceiling": decision["ceiling"], "step": decision["step"], "remedies": decision["remedies"],
         "approver": offer.get("approver"), "counter": counter, "escalate_to": _escalation(session).get("escalate_to"),
         "extra": decision["extra"], "follow_up": decision["follow_up"], "due_at": session.due_at,
