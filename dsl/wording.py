@@ -61,16 +61,15 @@ class _Rules:
 
 
 def _phrase_pattern(phrase: str) -> str:
-    """A phrase as a regular expression: whole words, any spaces or commas between them, a trailing
-    `*` for any ending."""
-    prefix = phrase.endswith("*")
+    """A phrase as a regular expression: its words with any spaces or commas between them, a
+    trailing `*` for any ending."""
     words = phrase.rstrip("*").split()
-    body = r"[\s,]+".join(re.escape(word) for word in words)
-    return r"(?<!\w)" + body + (r"\w*" if prefix else r"(?!\w)")
+    return r"[\s,]+".join(re.escape(word) for word in words) + (r"\w*" if phrase.endswith("*") else "")
 
 
 def _alternatives(words) -> str:
-    return "|".join(_phrase_pattern(word) for word in sorted(words, key=len, reverse=True))
+    """Whole words only, the longest phrase first (so "do not" wins over "not")."""
+    return r"(?<!\w)(?:" + "|".join(_phrase_pattern(word) for word in sorted(words, key=len, reverse=True)) + r")(?!\w)"
 
 
 @lru_cache(maxsize=1)
@@ -85,7 +84,7 @@ def _rules() -> _Rules:
     numbers = {word.lower(): int(value) for word, value in promise_table["numbers"].items()}
     units = {word.lower(): int(value) for word, value in promise_table["units"].items()}
     pattern = re.compile(
-        rf"(?<!\w)(?:{_alternatives(promise_table['lead_words'])})\s+(?P<count>\d+|{_alternatives(numbers)})\s+"
+        rf"{_alternatives(promise_table['lead_words'])}\s+(?P<count>\d+|{_alternatives(numbers)})\s+"
         rf"(?P<unit>{_alternatives(units)})", re.IGNORECASE)
     promise = _PromiseRule(promise_table["code"], promise_table["message"], promise_table["hint"], pattern, units, numbers)
     return _Rules(phrases, promise)

@@ -16,6 +16,7 @@ from dsl.checker import check_source
 from dsl.model import Policy
 from dsl.wording import note_objections
 from engine.decide import Engine, load_engine
+from engine.decision import amount_text
 from negotiation.chart import Statechart, WrongState, events_in, shared_chart
 from negotiation.clock import BadTime, follow_up_delta, now, time_text
 from negotiation.ladder import Rung, Terms
@@ -30,14 +31,10 @@ class NoteRefused(ValueError):
         self.reasons = reasons
 
 
-def _money_text(amount: Decimal) -> str:
-    return format(amount, "f")
-
-
 def _exact(value: Any) -> Any:
     """A case as JSON with its decimals as exact text (a case may carry numbers as strings)."""
     if isinstance(value, Decimal):
-        return _money_text(value)
+        return amount_text(value)
     if isinstance(value, dict):
         return {key: _exact(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -57,7 +54,7 @@ class Negotiator:
     def start(self, policy: Policy, raw_case: Any, at: str | None = None, note: str | None = None) -> Session:
         """Decide the case and make the opening offer (or, with no guideline, escalate at once).
         Raises `engine.cases.CaseError` for a case that does not fit the policy."""
-        moment, facts = self._moment(at), self._note(note)
+        moment, facts = now(at), self._note(note)
         engine = self._engine_for(policy)
         decision = engine.decide(raw_case, explain=True)
         terms = None
@@ -84,7 +81,7 @@ class Negotiator:
             terms, standing = self._standing(session)
             last = terms is not None and terms.is_last(standing)
             _, status = self.chart.transition(session.status, "decline", last_rung=last)
-            facts["declined"] = {"offer": _money_text(standing.amount), "remedy": terms.remedy(standing)}
+            facts["declined"] = {"offer": amount_text(standing.amount), "remedy": terms.remedy(standing)}
             if status == "escalated":
                 facts |= {"escalate_to": terms.escalation(standing.amount),
                           "reason": "impasse: the customer declined the last offer this guideline allows"}
@@ -104,13 +101,13 @@ class Negotiator:
             asked = terms.amount(amount) if terms is not None else None
             inside = asked is not None and terms.inside(asked)
             _, status = self.chart.transition(session.status, "counter", inside=inside)
-            facts["counter"] = _money_text(asked)
+            facts["counter"] = amount_text(asked)
             if status == "countered":
                 settles = terms.settlement(asked)
-                facts |= {"acceptable": True, "settles_at": _money_text(settles), "approver": terms.approver(settles)}
+                facts |= {"acceptable": True, "settles_at": amount_text(settles), "approver": terms.approver(settles)}
             else:
                 facts |= {"acceptable": False, "escalate_to": terms.escalation(standing.amount),
-                          "reason": f"the customer asked for {_money_text(asked)}, above the ceiling of {_money_text(terms.ceiling)}"}
+                          "reason": f"the customer asked for {amount_text(asked)}, above the ceiling of {amount_text(terms.ceiling)}"}
             return self._write(transaction, session, "counter", moment, status, facts)
 
     def accept(self, session_id: str, at: str | None = None, expect_seq: int | None = None, note: str | None = None) -> Session:
@@ -125,7 +122,7 @@ class Negotiator:
             due = None
             if decision["follow_up"]:
                 due = time_text(moment + follow_up_delta(decision["follow_up"]))
-            facts |= {"amount": _money_text(amount), "remedy": terms.remedy(standing), "approver": terms.approver(amount),
+            facts |= {"amount": amount_text(amount), "remedy": terms.remedy(standing), "approver": terms.approver(amount),
                       "follow_up": decision["follow_up"], "due_at": due, "extra": decision["extra"]}
             return self._write(transaction, session, "accept", moment, status, facts, due)
 
@@ -141,7 +138,7 @@ class Negotiator:
               note: str | None):
         """The session as it is now (inside the write lock), the event's time and its facts so far;
         a stale `expect_seq`, a time out of order or an event the state does not take is refused."""
-        moment, facts = self._moment(at), self._note(note)
+        moment, facts = now(at), self._note(note)
         session = transaction.load(session_id)
         if expect_seq is not None and expect_seq != session.seq:
             if expect_seq > session.seq or expect_seq < 1:
@@ -159,10 +156,6 @@ class Negotiator:
         return session
 
     @staticmethod
-    def _moment(at: str | None):
-        return now(at)
-
-    @staticmethod
     def _note(note: str | None) -> dict:
         if note is None:
             return {}
@@ -173,7 +166,7 @@ class Negotiator:
 
     @staticmethod
     def _offer(terms: Terms, rung: Rung, say: str | None) -> dict:
-        return {"offer": _money_text(rung.amount), "remedy": terms.remedy(rung), "rung": rung.remedy,
+        return {"offer": amount_text(rung.amount), "remedy": terms.remedy(rung), "remedy_index": rung.remedy,
                 "approver": terms.approver(rung.amount), "say": say}
 
     @staticmethod
@@ -182,12 +175,12 @@ class Negotiator:
         if session.terms["ladder"] is None:
             return None, None
         offer = next(event.facts for event in reversed(session.events) if "offer" in event.facts)
-        return Terms.from_json(session.terms["ladder"]), Rung(Decimal(offer["offer"]), offer["rung"])
+        return Terms.from_json(session.terms["ladder"]), Rung(Decimal(offer["offer"]), offer["remedy_index"])
 
     @staticmethod
     def _stored_policy(session: Session) -> Policy:
         stored = session.terms["policy"]
-        result = check_source(stored["source"], stored["path"])
+        result = check_source(stored["source"], stored["path"], wording=False)
         if result.policy is None:
             raise StoreError(f"the policy kept with session `{session.id}` no longer checks")
         return result.policy

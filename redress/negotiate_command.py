@@ -72,12 +72,20 @@ def start(policy: str, case_argument: str, note: str | None, at: str | None, out
     _print(session, output_format, store_path)
 
 
-@negotiate.command()
-@click.argument("session_id", metavar="SESSION")
-@_event_options
-def decline(session_id: str, **options) -> None:
-    """The customer declined: the next offer, or at the last one, escalate with a briefing."""
-    _event("decline", session_id, **options)
+def _session_event(kind: str, summary: str) -> None:
+    """`decline`, `accept` and `done`: an event that names only the session."""
+
+    @click.argument("session_id", metavar="SESSION")
+    @_event_options
+    def command(session_id: str, **options) -> None:
+        _event(kind, session_id, **options)
+
+    negotiate.command(kind, help=summary)(command)
+
+
+_session_event("decline", "The customer declined: the next offer, or at the last one, escalate with a briefing.")
+_session_event("accept", "The customer accepted: settle, with the record and the follow-up's due time.")
+_session_event("done", "The follow-up was made (or the escalation handed over): close the session.")
 
 
 @negotiate.command()
@@ -87,22 +95,6 @@ def decline(session_id: str, **options) -> None:
 def counter(session_id: str, amount: str, **options) -> None:
     """The customer asked for AMOUNT: acceptable inside the range (and who approves it), else escalate."""
     _event("counter", session_id, amount, **options)
-
-
-@negotiate.command()
-@click.argument("session_id", metavar="SESSION")
-@_event_options
-def accept(session_id: str, **options) -> None:
-    """The customer accepted: settle, with the record and the follow-up's due time."""
-    _event("accept", session_id, **options)
-
-
-@negotiate.command()
-@click.argument("session_id", metavar="SESSION")
-@_event_options
-def done(session_id: str, **options) -> None:
-    """The follow-up was made (or the escalation handed over): close the session."""
-    _event("done", session_id, **options)
 
 
 @negotiate.command()
