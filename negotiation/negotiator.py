@@ -79,8 +79,7 @@ class Negotiator:
         with self.store.writing() as transaction:
             session, moment, facts = self._turn(transaction, "decline", session_id, at, expect_seq, note)
             terms, standing = self._standing(session)
-            last = terms is not None and terms.is_last(standing)
-            _, status = self.chart.transition(session.status, "decline", last_rung=last)
+            _, status = self.chart.transition(session.status, "decline", last_rung=terms.is_last(standing))
             facts["declined"] = {"offer": amount_text(standing.amount), "remedy": terms.remedy(standing)}
             if status == "escalated":
                 facts |= {"escalate_to": terms.escalation(standing.amount),
@@ -98,9 +97,8 @@ class Negotiator:
         with self.store.writing() as transaction:
             session, moment, facts = self._turn(transaction, "counter", session_id, at, expect_seq, note)
             terms, standing = self._standing(session)
-            asked = terms.amount(amount) if terms is not None else None
-            inside = asked is not None and terms.inside(asked)
-            _, status = self.chart.transition(session.status, "counter", inside=inside)
+            asked = terms.amount(amount)
+            _, status = self.chart.transition(session.status, "counter", inside=terms.inside(asked))
             facts["counter"] = amount_text(asked)
             if status == "countered":
                 settles = terms.settlement(asked)
@@ -141,7 +139,7 @@ class Negotiator:
         moment, facts = now(at), self._note(note)
         session = transaction.load(session_id)
         if expect_seq is not None and expect_seq != session.seq:
-            if expect_seq > session.seq or expect_seq < 1:
+            if expect_seq > session.seq:
                 raise StoreError(f"session `{session_id}` has had {session.seq} events; there is no event {expect_seq} to answer")
             raise Conflict(session_id, expect_seq, session.events[expect_seq])
         if kind not in events_in(session.status):
@@ -170,10 +168,9 @@ class Negotiator:
                 "approver": terms.approver(rung.amount), "say": say}
 
     @staticmethod
-    def _standing(session: Session) -> tuple[Terms | None, Rung | None]:
-        """The ladder's terms and the offer on the table (None for a session without a guideline)."""
-        if session.terms["ladder"] is None:
-            return None, None
+    def _standing(session: Session) -> tuple[Terms, Rung]:
+        """The ladder's terms and the offer on the table. Only a session that is talking (offered or
+        countered) has them, and `_turn` lets no other state this far."""
         offer = next(event.facts for event in reversed(session.events) if "offer" in event.facts)
         return Terms.from_json(session.terms["ladder"]), Rung(Decimal(offer["offer"]), offer["remedy_index"])
 
