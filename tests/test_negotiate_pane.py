@@ -106,13 +106,12 @@ async def test_ctrl_n_again_leaves_negotiate_mode(workspace: Path) -> None:
 
 @pilot_test
 async def test_wording_warnings_appear_in_problems(workspace: Path) -> None:
+    source = workspace.read_text(encoding="utf-8")
+    workspace.write_text(source.replace("to thank you for your patience.", "since it was our fault."), encoding="utf-8")
     app = make_app(workspace)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await settle(pilot)  # the first check runs as the policy opens
         screen = app.main_screen
-        screen.replace_text(screen.editor.text.replace("to thank you for your patience.", "since it was our fault."))
-        await pilot.pause(0.5)
-        await settle(pilot)
         found = screen.query_one(DiagnosticsList).diagnostics
         assert [d.code for d in found] == ["wording-admission"] and found[0].severity == "warning"
         assert screen.query_one(CasePane).engine is not None  # a warning never stops the engine
