@@ -124,6 +124,7 @@ class DurableMatcher:
 
 
 def _fire(handle: int, fact: str, fired: dict[str, set[int]]) -> None:
+    """Match the case against one ruleset; rule names are a kind letter and an index (`r3`)."""
     for name in fire_rules(handle, fact):
         fired[name[0]].add(int(name[1:]))
 
