@@ -240,7 +240,8 @@ def _describe(data: dict) -> str:
     lines = [f"Session:      {data['session']} ({data['status']}, event {data['seq']})",
              f"Rule:         {data['rule'] or '(no guideline matches)'}"]
     if data["offer"] is not None:
-        lines.append(f"Offer:        {data['offer']} {currency}" + (f" ({data['remedy']})" if data["remedy"] else "")
+        label = "Offer:" if data["status"] in ("offered", "countered") else "Last offer:"
+        lines.append(f"{label:<14}{data['offer']} {currency}" + (f" ({data['remedy']})" if data["remedy"] else "")
                      + (f", approved by {data['approver']}" if data["approver"] else "")
                      + f"; range {data['floor']} to {data['ceiling']}")
     if data["say"] and data["status"] in ("offered", "countered"):
