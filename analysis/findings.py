@@ -16,12 +16,12 @@ import z3
 
 from dsl import ast
 from dsl.currency import format_money
-from dsl.model import Policy
+from dsl.model import MONEY, Policy
 from engine.program import group_field
 from analysis.encoding import Encoding, RuleTerms, clamped, disjoint, encode, rational
 from analysis.referee import Outcome, Referee, decided, matched
 from analysis.report import ERROR, INFO, WARNING, Finding, Report
-from analysis.solving import SAT, UNSAT, Solving
+from analysis.solving import SAT, UNSAT, Solving, holds_for
 
 Shows = Callable[[Outcome], bool]
 
@@ -61,7 +61,12 @@ class Analyzer:
         answer = self.solving.ask(constraints, question, subject)
         if answer.status != SAT:
             return False
-        confirms = lambda found: all(shows(outcome) for outcome in self.referee.outcomes(found, explain))  # noqa: E731
+        finding = constraints[-1]
+
+        def confirms(found: dict) -> bool:
+            """The question's own condition holds for the case and both engines show the finding."""
+            return holds_for(finding, self.encoding.case, found) and all(shows(o) for o in self.referee.outcomes(found, explain))
+
         case = self.solving.witness(constraints, answer, self.encoding.case, self.policy.fields, self.scale, confirms)
         outcomes = self.referee.outcomes(case, explain) if case is not None else []
         if case is None or not all(shows(outcome) for outcome in outcomes):
@@ -69,8 +74,22 @@ class Analyzer:
                       else "the solver's case did not reproduce in the engines")
             self.solving.unknown.append({"subject": subject, "question": question, "reason": reason, "case": case})
             return False
+        case, outcomes = self._readable(case, outcomes, confirms, explain)
         self._add(code, severity, subject, where, message(outcomes[0]), hint, case)
         return True
+
+    def _readable(self, case: dict, outcomes: list, confirms: Callable[[dict], bool], explain: bool):
+        """The solver finds the smallest case, often a few cents. The same case with its money
+        amounts a thousand, a hundred or ten times larger reads as a real complaint; the first
+        that the engines still confirm is shown instead (any of them is a true witness)."""
+        money = [f.name for f in self.policy.fields if f.kind == MONEY and Decimal(case[f.name]) > 0]
+        if not money or max(Decimal(case[name]) for name in money) >= 10:
+            return case, outcomes
+        for factor in (1000, 100, 10):
+            larger = dict(case) | {name: format(Decimal(case[name]) * factor, "f") for name in money}
+            if confirms(larger):
+                return larger, self.referee.outcomes(larger, explain)
+        return case, outcomes
 
     def _add(self, code, severity, subject, where, message, hint, witness) -> None:
         if isinstance(where, ast.Span) and where.line:

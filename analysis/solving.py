@@ -209,3 +209,23 @@ def decimal_of(fraction: Fraction) -> Decimal | None:
     if denominator != 1:
         return None
     return Decimal(fraction.numerator * 10 ** digits // fraction.denominator).scaleb(-digits)
+
+
+def holds_for(constraint: z3.BoolRef, case: CaseVariables, values: dict) -> bool:
+    """Whether a constraint is true of a written-out case (a witness dict)."""
+    pairs = []
+    for name, term in case.terms.items():
+        if name not in values:
+            continue
+        value, kind = values[name], case.fields[name].kind
+        if kind in (MONEY, NUMBER):
+            pairs.append((term, _value(Fraction(Decimal(str(value))))))
+        elif kind == INTEGER:
+            pairs.append((term, z3.IntVal(int(value))))
+        elif kind == BOOL:
+            pairs.append((term, z3.BoolVal(bool(value))))
+        elif kind == TEXT:
+            pairs.append((term, z3.StringVal(value)))
+        else:
+            pairs.append((term, z3.IntVal(case.value_index(name, value))))
+    return z3.is_true(z3.simplify(z3.substitute(constraint, *pairs)))
