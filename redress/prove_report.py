@@ -28,7 +28,9 @@ def proof_text(proof: dict) -> str:
     for key in ("floor", "ceiling"):
         delta = proof[f"{key}_delta"]
         if delta["min"] is not None:
-            lines.append(f"  {key} change at worst: from {delta['min']} to {delta['max']}")
+            low = "no limit below" if delta["min"] == "unbounded" else delta["min"]
+            high = "no limit above" if delta["max"] == "unbounded" else delta["max"]
+            lines.append(f"  {key} change over every case both versions give a range: from {low} to {high}")
     lines += [f"  unknown: {item['question']}: {item['reason']}" for item in proof["unknown"]]
     return "\n".join(lines)
 
