@@ -16,12 +16,12 @@ import z3
 
 from dsl import ast
 from dsl.currency import format_money
-from dsl.model import MONEY, Policy
+from dsl.model import Policy
 from engine.program import group_field
 from analysis.encoding import Encoding, RuleTerms, clamped, disjoint, encode, rational
 from analysis.referee import Outcome, Referee, decided, matched
 from analysis.report import ERROR, INFO, WARNING, Finding, Report
-from analysis.solving import SAT, UNSAT, Solving, holds_for
+from analysis.solving import SAT, UNSAT, Solving, holds_for, readable_variants
 
 Shows = Callable[[Outcome], bool]
 
@@ -79,16 +79,10 @@ class Analyzer:
         return True
 
     def _readable(self, case: dict, outcomes: list, confirms: Callable[[dict], bool], explain: bool):
-        """The solver finds the smallest case, often a few cents. The same case with its money
-        amounts a thousand, a hundred or ten times larger reads as a real complaint; the first
-        that the engines still confirm is shown instead (any of them is a true witness)."""
-        money = [f.name for f in self.policy.fields if f.kind == MONEY and Decimal(case[f.name]) > 0]
-        if not money or max(Decimal(case[name]) for name in money) >= 10:
-            return case, outcomes
-        for factor in (1000, 100, 10):
-            larger = dict(case) | {name: format(Decimal(case[name]) * factor, "f") for name in money}
-            if confirms(larger):
-                return larger, self.referee.outcomes(larger, explain)
+        """A larger variant of the witness when the question's condition and the engines still hold."""
+        for (variant,) in readable_variants([case], self.policy.fields):
+            if variant is not case and confirms(variant):
+                return variant, self.referee.outcomes(variant, explain)
         return case, outcomes
 
     def _add(self, code, severity, subject, where, message, hint, witness) -> None:

@@ -30,7 +30,7 @@ from dsl.parser import parse_expression
 from dsl.typecheck import ExpressionChecker, field_value_type
 from analysis.encoding import CaseVariables, Encoding, encode, rational
 from analysis.referee import Referee, decided
-from analysis.solving import SAT, UNSAT, Solving
+from analysis.solving import SAT, UNSAT, Solving, readable_variants
 
 AMOUNTS = ("floor", "ceiling", "open_at")
 KINDS = ("monotonic", "at_most", "at_least", "never_below_entitlement")
@@ -113,15 +113,24 @@ class _PropertyChecker:
         found = self._refute([*self._ranged(encoding), z3.Or(over)], f"a case breaking `{kind}`", [(encoding.case, encoding)])
         if isinstance(found, PropertyOutcome):
             return found
-        (case,) = found
-        decision = self._decision(case)
-        if decision is None:
-            return PropertyOutcome("unknown", reason="the solver's counterexample did not reproduce in the engines")
-        mismatches = [{"key": name, "expected": f"{'at most' if kind == 'at_most' else 'at least'} {limit}",
-                       "actual": decision[name], "case": case}
-                      for name, limit in limits.items()
-                      if (Decimal(decision[name]) > limit if kind == "at_most" else Decimal(decision[name]) < limit)]
-        return PropertyOutcome("failed", mismatches) if mismatches else _disagreement()
+        def broken(cases: list[dict]) -> list[dict]:
+            decision = self._decision(cases[0])
+            return [] if decision is None else [
+                {"key": name, "expected": f"{'at most' if kind == 'at_most' else 'at least'} {limit}",
+                 "actual": decision[name], "case": cases[0]}
+                for name, limit in limits.items()
+                if (Decimal(decision[name]) > limit if kind == "at_most" else Decimal(decision[name]) < limit)]
+
+        return self._confirmed(found, broken)
+
+    def _confirmed(self, found: list[dict], broken) -> PropertyOutcome:
+        """The counterexample as the engines decide it (the most readable variant that still breaks
+        the property); unknown when the engines do not confirm it."""
+        for variant in readable_variants(found, self.policy.fields):
+            mismatches = broken(variant)
+            if mismatches:
+                return PropertyOutcome("failed", mismatches)
+        return _disagreement()
 
     def monotonic(self, field_name: str, direction: str, amounts: list[str]) -> PropertyOutcome:
         if self.policy.field_named(field_name) is None or self.policy.field_named(field_name).kind not in ("money", "number", "integer"):
@@ -139,13 +148,14 @@ class _PropertyChecker:
                              f"two cases breaking `monotonic: {field_name}`", [(lower_case, lower), (higher_case, higher)])
         if isinstance(found, PropertyOutcome):
             return found
-        before, after = (self._decision(case) for case in found)
-        if before is None or after is None:
-            return PropertyOutcome("unknown", reason="the solver's counterexample did not reproduce in the engines")
-        mismatches = [{"key": name, "expected": f"at least {before[name]} (as with {field_name} {found[0][field_name]})",
-                       "actual": after[name], "case": found[1], "compared_with": found[0]}
-                      for name in amounts if Decimal(after[name]) < Decimal(before[name])]
-        return PropertyOutcome("failed", mismatches) if mismatches else _disagreement()
+        def broken(cases: list[dict]) -> list[dict]:
+            before, after = (self._decision(case) for case in cases)
+            return [] if before is None or after is None else [
+                {"key": name, "expected": f"at least {before[name]} (as with {field_name} {cases[0][field_name]})",
+                 "actual": after[name], "case": cases[1], "compared_with": cases[0]}
+                for name in amounts if Decimal(after[name]) < Decimal(before[name])]
+
+        return self._confirmed(found, broken)
 
     def covers_entitlements(self) -> PropertyOutcome:
         encoding = encode(self.policy)
@@ -157,13 +167,12 @@ class _PropertyChecker:
                              [(encoding.case, encoding)])
         if isinstance(found, PropertyOutcome):
             return found
-        (case,) = found
-        decision = self._decision(case)
-        notes = [note for note in (decision or {}).get("notes", []) if "below the entitlement" in note]
-        if not notes:
-            return _disagreement()
-        return PropertyOutcome("failed", [{"key": "notes", "expected": "no entitlement above the guideline's ceiling",
-                                           "actual": notes[0], "case": case}])
+        def broken(cases: list[dict]) -> list[dict]:
+            notes = [note for note in (self._decision(cases[0]) or {}).get("notes", []) if "below the entitlement" in note]
+            return [{"key": "notes", "expected": "no entitlement above the guideline's ceiling", "actual": notes[0],
+                     "case": cases[0]}] if notes else []
+
+        return self._confirmed(found, broken)
 
     def _decision(self, case: dict) -> dict | None:
         outcomes = self.referee.outcomes(case)

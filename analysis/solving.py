@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import z3
 
@@ -229,3 +229,16 @@ def holds_for(constraint: z3.BoolRef, case: CaseVariables, values: dict) -> bool
         else:
             pairs.append((term, z3.IntVal(case.value_index(name, value))))
     return z3.is_true(z3.simplify(z3.substitute(constraint, *pairs)))
+
+
+def readable_variants(cases: list[dict], fields: Iterable[CaseField]) -> Iterator[list[dict]]:
+    """The solver finds the smallest cases, often a few cents. The same cases with their money a
+    thousand, a hundred or ten times larger read as real complaints; they are offered first, and
+    the cases as found last. The caller keeps the first variant that still shows what it must."""
+    money = [f.name for f in fields if f.kind == MONEY]
+    amounts = [Decimal(str(case[name])) for case in cases for name in money if name in case]
+    if amounts and 0 < max(amounts) < 10:
+        for factor in (1000, 100, 10):
+            yield [case | {name: format(Decimal(str(case[name])) * factor, "f") for name in money if name in case}
+                   for case in cases]
+    yield cases
