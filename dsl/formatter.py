@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from dsl import ast
 from dsl.diagnostics import Diagnostic
 from dsl.parser import parse
+from dsl.source import read_source
 
 INDENT = "  "
 COMMENT_GAP = 2
@@ -40,11 +41,15 @@ class FormatError(ValueError):
 
 
 def format_source(source: str, file: str = "<policy>") -> str:
-    """Parse policy text and return its canonical form. Raises `FormatError` on syntax errors."""
+    """Parse policy text and return its canonical form. Raises `FormatError` on syntax errors.
+
+    The layout is canonical; the file's conventions are not the formatter's to change: a byte order
+    mark stays, and CRLF line ends stay CRLF (the style of the first line break, as black does)."""
     result = parse(source, file)
     if result.tree is None:
         raise FormatError(result.diagnostics)
-    return format_policy(result.tree, source)
+    text = read_source(source)
+    return text.restore(format_policy(result.tree, text.text))
 
 
 def format_policy(tree: ast.PolicyFile, source: str | None = None) -> str:

@@ -105,11 +105,11 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
     from dsl.diagnostics import render
     from dsl.formatter import FormatError, format_source
     from qa.atomic import write_atomically
-    from redress.inputs import read_text
+    from redress.inputs import read_policy_text
 
     changed, broken = [], 0
     for path in files:
-        source = read_text(path)
+        source = read_policy_text(path)
         try:
             formatted = format_source(source, "<stdin>" if path == "-" else path)
         except FormatError as error:
@@ -129,9 +129,26 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
                 say(f"reformatted {path}")
     if output_format == "json":
         emit_json({"changed": changed, "unchanged": [p for p in files if p not in changed], "check": check_only})
+    else:
+        say(fmt_summary(len(changed), len(files) - len(changed) - broken, broken, check_only))
     if broken:
         sys.exit(ExitCode.INPUT_ERROR)
     sys.exit(ExitCode.FINDINGS if check_only and changed else ExitCode.OK)
+
+
+def fmt_summary(changed: int, unchanged: int, broken: int, check_only: bool) -> str:
+    """Ruff's summary line: `1 file reformatted, 2 files left unchanged`."""
+    def files(count: int) -> str:
+        return f"{count} file{'s' if count != 1 else ''}"
+
+    parts = []
+    if changed:
+        parts.append(f"{files(changed)} {'would be reformatted' if check_only else 'reformatted'}")
+    if unchanged:
+        parts.append(f"{files(unchanged)} {'already formatted' if check_only else 'left unchanged'}")
+    if broken:
+        parts.append(f"{files(broken)} not formatted (see the errors above)")
+    return ", ".join(parts)
 
 
 # ---------------------------------------------------------------- eval

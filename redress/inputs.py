@@ -57,6 +57,16 @@ def read_text(path: str) -> str:
             return handle.read()
 
 
+def read_policy_text(path: str) -> str:
+    """A policy's text exactly as written, or stdin for `-`: no newline translation, so `fmt` sees
+    the same carriage returns `check` does (see `dsl.source`)."""
+    with reading(path):
+        if path == "-":
+            return sys.stdin.buffer.read().decode("utf-8")
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8")
+
+
 def load_checked_policy(path: str) -> CheckResult:
     """Check a policy file; one that does not check ends the command with its diagnostics."""
     with reading(path):
