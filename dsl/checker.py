@@ -144,10 +144,12 @@ class _Checker:
         kind, values = decl.type.name, tuple(v.name for v in decl.type.values)
         if kind is None:
             kind = ENUM
-            for index, value in enumerate(decl.type.values):
+            listed: set[str] = set()
+            for value in decl.type.values:
                 self._check_name(value, "value")
-                if value.name in values[:index]:
+                if value.name in listed:
                     self.sink.error(value.span, "duplicate", f"`{value.name}` is listed twice")
+                listed.add(value.name)
         elif kind not in FIELD_TYPES:
             self.sink.error(decl.type.span, "unknown-type", f"unknown type `{kind}`",
                             did_you_mean(kind, FIELD_TYPES) or f"the types are {', '.join(FIELD_TYPES)} and `one of a, b`")
