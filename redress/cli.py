@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from redress.output import ExitCode, Failure, emit, emit_json, quiet_broken_pipe, report_failure, say
+from redress.output import ExitCode, Failure, counted, emit, emit_json, fail, quiet_broken_pipe, report_failure, say
 
 FORMATS = click.Choice(["text", "json"])
 format_option = click.option("--format", "output_format", type=FORMATS, default="text", show_default=True,
@@ -67,26 +67,32 @@ def check(files: tuple[str, ...], output_format: str) -> None:
     wants_json(output_format)
     from dsl.checker import check_file
     from dsl.diagnostics import render
+    from redress.inputs import why_unreadable
 
     diagnostics, unreadable = [], []
     for path in files:
         try:
             result = check_file(path)
         except (OSError, UnicodeDecodeError) as error:
-            unreadable.append((path, getattr(error, "strerror", None) or "not UTF-8 text"))
+            unreadable.append((path, why_unreadable(error)))
             continue
         diagnostics += result.diagnostics
         if output_format == "text":
             for diagnostic in result.diagnostics:
                 emit(render(diagnostic, result.source) + "\n")
     errors = sum(d.severity == "error" for d in diagnostics)
+    if output_format == "json" and unreadable:
+        # The error object every command prints, with what the readable files said.
+        fail("; ".join(f"{path}: {reason}" for path, reason in unreadable), ExitCode.INPUT_ERROR,
+             {"unreadable": [{"file": path, "reason": reason} for path, reason in unreadable],
+              "diagnostics": [d.to_json() for d in diagnostics]})
     if output_format == "json":
         emit_json([d.to_json() for d in diagnostics])
     for path, reason in unreadable:
         say(f"redress: error: {path}: {reason}")
     if output_format == "text" and len(unreadable) < len(files):
         checked = len(files) - len(unreadable)
-        say(f"{checked} file{'s' if checked != 1 else ''} checked: " + (f"{errors} error{'s' if errors != 1 else ''}" if errors else "no errors"))
+        say(f"{counted(checked, 'file')} checked: " + (counted(errors, "error") if errors else "no errors"))
     if unreadable:
         sys.exit(ExitCode.INPUT_ERROR)
     sys.exit(ExitCode.FINDINGS if errors else ExitCode.OK)
@@ -129,7 +135,7 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
                 say(f"reformatted {path}")
     if output_format == "json":
         emit_json({"changed": changed, "unchanged": [p for p in files if p not in changed], "check": check_only})
-    else:
+    elif any(path != "-" for path in files):  # stdout holds the text of `-`: nothing to sum up
         say(fmt_summary(len(changed), len(files) - len(changed) - broken, broken, check_only))
     if broken:
         sys.exit(ExitCode.INPUT_ERROR)
@@ -138,16 +144,13 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
 
 def fmt_summary(changed: int, unchanged: int, broken: int, check_only: bool) -> str:
     """Ruff's summary line: `1 file reformatted, 2 files left unchanged`."""
-    def files(count: int) -> str:
-        return f"{count} file{'s' if count != 1 else ''}"
-
     parts = []
     if changed:
-        parts.append(f"{files(changed)} {'would be reformatted' if check_only else 'reformatted'}")
+        parts.append(f"{counted(changed, 'file')} {'would be reformatted' if check_only else 'reformatted'}")
     if unchanged:
-        parts.append(f"{files(unchanged)} {'already formatted' if check_only else 'left unchanged'}")
+        parts.append(f"{counted(unchanged, 'file')} {'already formatted' if check_only else 'left unchanged'}")
     if broken:
-        parts.append(f"{files(broken)} not formatted (see the errors above)")
+        parts.append(f"{counted(broken, 'file')} not formatted (see the errors above)")
     return ", ".join(parts)
 
 
@@ -169,6 +172,8 @@ def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: b
 
     if jsonl == (case_argument is not None):
         raise click.UsageError("give exactly one of --case or --jsonl")
+    if jsonl and output_format == "text":
+        raise click.UsageError("--jsonl writes one JSON decision per line; --format text is for --case")
     if jsonl:
         sys.exit(evaluate_jsonl(policy, engine_kind, explain))
     sys.exit(evaluate_one(policy, case_argument, engine_kind, explain, output_format))
