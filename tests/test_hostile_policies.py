@@ -77,7 +77,7 @@ def test_ten_thousand_choices_decide_right_in_both_engines(engine) -> None:
 def test_the_compiled_dispatch_does_not_grow_with_the_number_of_choices() -> None:
     """One generated branch per value and rule made 10,000 values cost 20 s to compile."""
     small, large = (Program(checked(wide_choice_policy(count, count // 2))) for count in (10, 10_000))
-    assert small.source.count("\ndef ") == large.source.count("\ndef ")
+    assert small.source.count("\n") == large.source.count("\n")
 
 
 def test_forty_thousand_comment_lines_keep_their_line_numbers() -> None:
