@@ -30,6 +30,7 @@ class CaseField:
     line: int = 0
     low: Decimal | None = None
     high: Decimal | None = None
+    note: str | None = None  # the comment after the field (`price: money  # what the customer paid`)
 
     @property
     def required(self) -> bool:
