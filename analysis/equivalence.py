@@ -26,7 +26,7 @@ from dsl.model import ENUM, INTEGER, MONEY, NUMBER, Policy
 from analysis.decision_terms import KEYS, Names, decision_terms, differs
 from analysis.encoding import CaseVariables, encode, rational
 from analysis.referee import Referee
-from analysis.solving import SAT, UNKNOWN, UNSAT, Solving, case_from_model, decimal_of
+from analysis.solving import SAT, UNKNOWN, UNSAT, Solving, case_from_model, decimal_of, interrupted
 
 COMPARED = ("rule", "floor", "ceiling", "open_at", "step", "remedies", "approver", "escalate_to", "routes",
             "entitlements", "say", "follow_up", "extra", "notes")
@@ -137,6 +137,7 @@ def _extreme(solving: Solving, constraints: list, objective, largest: bool, what
     result = optimizer.check()
     if result == z3.unsat:
         return None
+    interrupted(optimizer.reason_unknown() if result == z3.unknown else "")
     if result == z3.sat:
         if "oo" in str(handle.upper()):
             return "unbounded"

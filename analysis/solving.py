@@ -31,6 +31,12 @@ class Cancelled(Exception):
     """The caller asked to stop (the next keystroke in the workbench)."""
 
 
+def interrupted(reason: str) -> None:
+    """z3 turns Ctrl-C into an `unknown` answer; the person meant to stop, not to get one."""
+    if reason == "interrupted from keyboard":
+        raise KeyboardInterrupt
+
+
 @dataclass
 class Answer:
     status: str
@@ -94,6 +100,7 @@ class Solving:
         if result == z3.unsat:
             return Answer(UNSAT)
         reason = solver.reason_unknown()
+        interrupted(reason)
         if reason in ("timeout", "canceled"):
             reason = f"no answer within the time limit ({self.time_limit:g} s)"
         return Answer(UNKNOWN, reason=f"the solver could not decide this: {reason}")
