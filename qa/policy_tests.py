@@ -136,8 +136,11 @@ def _check_property(path: str, line: int, index: int, spec: Any, policy) -> Test
     if not isinstance(spec, dict) or not spec.get("name"):
         return TestOutcome(path, f"property #{index + 1}", line, "error", error="a property needs a `name` and one statement")
     name = f"property: {spec['name']}"
+    timeout = spec.get("timeout", 5)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, Decimal)) or timeout <= 0:
+        return TestOutcome(path, name, line, "error", error=f"`timeout` is a number of seconds, not {timeout!r}")
     try:
-        outcome = check_property(policy, spec, float(spec.get("timeout", 5)))
+        outcome = check_property(policy, spec, float(timeout))
     except PropertyError as error:
         return TestOutcome(path, name, line, "error", error=str(error))
     if outcome.status == "unknown":

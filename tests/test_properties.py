@@ -113,6 +113,7 @@ def test_the_text_report_prints_the_counterexample(redress, tmp_path) -> None:
     ("at_most: {bonus: 5}", "amounts are some of floor, ceiling, open_at"),
     ("when: situation is gone\n    at_most: {ceiling: 5}", "`gone` is not a value of `situation`"),
     ("nothing: true", "exactly one of monotonic, at_most, at_least, never_below_entitlement"),
+    ("never_below_entitlement: true\n    timeout: soon", "`timeout` is a number of seconds, not 'soon'"),
 ])
 def test_a_property_that_cannot_be_checked_is_an_error_that_says_why(redress, tmp_path, statement, words) -> None:
     path = write(tmp_path, "50% of price", "price")
