@@ -24,6 +24,7 @@ from analysis.report import ERROR, INFO, WARNING, Finding, Report
 from analysis.solving import SAT, UNSAT, Solving, holds_for, readable_variants
 
 Shows = Callable[[Outcome], bool]
+REGION_VALUES = 40  # a longer choice is not listed value by value in the uncovered region
 
 
 def _notes(outcome: Outcome, words: str) -> bool:
@@ -154,9 +155,10 @@ class Analyzer:
                    None, lambda outcome: decided(outcome) and outcome.rule is None and outcome.escalate_to == otherwise)
 
     def _region(self, valid: list, no_rule) -> str | None:
-        """The cases that escalate, described by the choice field the rules test most."""
+        """The cases that escalate, described by the choice field the rules test most (two
+        questions per value, so only for a choice of a readable length)."""
         choice = self.policy.field_named(group_field(self.policy) or "")
-        if choice is None:
+        if choice is None or len(choice.values) > REGION_VALUES:
             answer = self.solving.ask([*valid, no_rule], "a case no rule matches")
             return "some cases" if answer.status == SAT else None
         term = self.encoding.case.terms[choice.name]
