@@ -38,6 +38,18 @@ def rational(value: Decimal | Fraction | int) -> z3.RatNumRef:
     return z3.RealVal(fraction.numerator) / fraction.denominator if fraction.denominator != 1 else z3.RealVal(fraction.numerator)
 
 
+def among(term: z3.ArithRef, indices: list[int]) -> z3.BoolRef:
+    """`term` is one of the indices, as a few ranges rather than one equality per value (a choice
+    of thousands of values is one range)."""
+    runs: list[list[int]] = []
+    for index in sorted(set(i for i in indices if i >= 0)):
+        if runs and index == runs[-1][1] + 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    return z3.Or([term == low if low == high else z3.And(term >= low, term <= high) for low, high in runs])
+
+
 def _max(terms: list) -> z3.ArithRef:
     result = terms[0]
     for term in terms[1:]:
@@ -61,6 +73,7 @@ class CaseVariables:
         self.fields: dict[str, CaseField] = {}
         self.terms: dict[str, z3.ExprRef] = {}
         self.choices: dict[str, list[str]] = {}  # a choice field's value names, in index order
+        self._indices: dict[str, dict[str, int]] = {}
         for case_field in fields:
             self.add(case_field, prefix)
 
@@ -69,7 +82,10 @@ class CaseVariables:
         if name in self.fields:
             known = self.choices.get(name)
             if known is not None:
-                known += [value for value in case_field.values if value not in known]
+                for value in case_field.values:
+                    if value not in self._indices[name]:
+                        self._indices[name][value] = len(known)
+                        known.append(value)
             return
         self.fields[name] = case_field
         symbol = prefix + name
@@ -84,6 +100,7 @@ class CaseVariables:
         else:
             self.terms[name] = z3.Int(symbol)
             self.choices[name] = list(case_field.values)
+            self._indices[name] = {value: index for index, value in enumerate(case_field.values)}
 
     def domain(self, fields: Iterable[CaseField]) -> list[z3.BoolRef]:
         """What the case reader admits for these fields: choices among their listed values,
@@ -92,8 +109,7 @@ class CaseVariables:
         for case_field in fields:
             term = self.terms[case_field.name]
             if case_field.kind == ENUM:
-                names = self.choices[case_field.name]
-                constraints.append(z3.Or([term == names.index(value) for value in case_field.values]))
+                constraints.append(among(term, [self.value_index(case_field.name, value) for value in case_field.values]))
                 continue
             low, high = value_range(case_field)
             if low is not None:
@@ -103,7 +119,8 @@ class CaseVariables:
         return constraints
 
     def value_index(self, field_name: str, value: str) -> int:
-        return self.choices[field_name].index(value)
+        """The index standing for `value`, or -1 (no value of the field) for a name it does not list."""
+        return self._indices[field_name].get(value, -1)
 
 
 @dataclass(frozen=True)
@@ -329,14 +346,13 @@ class _Terms:
     def _comparable(self, side: ast.Expr, other: ast.Expr):
         """A text literal compared with a choice field stands for that value's index."""
         if isinstance(side, ast.Text) and isinstance(other, ast.Name) and other.name in self.encoding.case.choices:
-            names = self.encoding.case.choices[other.name]
-            return z3.IntVal(names.index(side.value)) if side.value in names else z3.IntVal(-1)
+            return z3.IntVal(self.encoding.case.value_index(other.name, side.value))
         return self.term(side)
 
     def _IsOneOf(self, expr: ast.IsOneOf):
         subject = self.term(expr.subject)
-        names = self.encoding.case.choices[expr.subject.name]
-        listed = z3.Or([subject == names.index(value.name) for value in expr.values])
+        case = self.encoding.case
+        listed = among(subject, [case.value_index(expr.subject.name, value.name) for value in expr.values])
         return z3.Not(listed) if expr.negated else listed
 
     def _Not(self, expr: ast.Not):

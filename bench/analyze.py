@@ -1,5 +1,6 @@
 """How long `redress analyze` takes: each sample policy and the LANGUAGE.md example, and a generated
-300-rule policy, each against `check` (parse and type-check) of the same file as the baseline.
+300-rule policy and a choice of 8,000 values, each against `check` (parse and type-check) of the
+same file as the baseline.
 
     .venv/bin/python bench/analyze.py            # the samples (median of 5 runs) and 300 rules (1 run)
     .venv/bin/python bench/analyze.py --rules 100
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analysis import analyze  # noqa: E402
+from bench.hostile_policies import one_of  # noqa: E402
 from dsl.checker import check_file  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -81,7 +83,9 @@ def main() -> None:
     generated = OUT / f"rules_{options.rules}.policy"
     generated.write_text(many_rules(options.rules), encoding="utf-8")
     paths = [*sorted((ROOT / "policies").glob("*.policy")), ROOT / "tests" / "data" / "language_example.policy"]
-    rows = [measure(path, options.runs) for path in paths] + [measure(generated, 1)]
+    wide = OUT / "one_of_8000.policy"  # a choice of 8,000 values (issue 8's hostile policy)
+    wide.write_text(one_of(8000), encoding="utf-8")
+    rows = [measure(path, options.runs) for path in paths] + [measure(generated, 1), measure(wide, 1)]
     print(f"{'policy':<32}{'rules':>6}{'questions':>10}{'findings':>9}{'unknown':>8}{'check s':>9}{'analyze s':>10}{'ratio':>7}")
     for row in rows:
         ratio = row["analyze_s"] / row["check_s"] if row["check_s"] else 0
