@@ -14,7 +14,7 @@ from dsl.currency import format_money
 from engine.cases import CaseError
 from engine.decide import Engine, load_engine
 from redress.inputs import json_error_text, load_checked_policy, parse_json, read_case_argument
-from redress.output import ExitCode, emit, emit_json, fail, say, to_json_line, warn
+from redress.output import ExitCode, emit, emit_json, fail, say, warn
 
 
 def _engine(policy_path: str, kind: str) -> Engine:
@@ -40,13 +40,16 @@ def evaluate_one(policy_path: str, case_argument: str, engine_kind: str, explain
 
 
 def evaluate_jsonl(policy_path: str, engine_kind: str, explain: bool) -> int:
+    from qa.exact_json import stream_decoder, stream_encoder
+
     engine = _engine(policy_path, engine_kind)
+    decode, encode = stream_decoder(), stream_encoder()
     write = sys.stdout.write
     invalid = 0
     count = 0
     for count, line in enumerate(sys.stdin, start=1):
-        result, decided = _decide_line(engine, line, count, explain)
-        write(to_json_line(result) + "\n")
+        result, decided = _decide_line(engine, decode, line, count, explain)
+        write(encode(result) + "\n")
         invalid += not decided
     sys.stdout.flush()
     if invalid:
@@ -59,12 +62,12 @@ def _line_error(case_id, number: int, error: dict) -> tuple[dict, bool]:
     return {"case_id": case_id, "line": number, "error": error}, False
 
 
-def _decide_line(engine: Engine, line: str, number: int, explain: bool) -> tuple[dict, bool]:
+def _decide_line(engine: Engine, decode, line: str, number: int, explain: bool) -> tuple[dict, bool]:
     """The decision for one input line, or its error object; and whether it was decided."""
     if not line.strip():
         return _line_error(None, number, {"field": None, "message": "empty line", "expected": "one JSON case per line"})
     try:
-        raw = parse_json(line)
+        raw = parse_json(line, decode)
     except ValueError as error:
         return _line_error(None, number, {"field": None, "message": json_error_text(error), "expected": "a JSON object"})
     try:
