@@ -81,6 +81,11 @@ class _Query:
         return f"({absent} OR coalesce({good.sql('duckdb')}, false))", value.sql("duckdb"), decimals, absent
 
 
+def _in_order(batch: Batch, indices: set[int]) -> list[RawRow]:
+    """The rows SQL handed back and the rows it never saw, in file order, for the compiled engine."""
+    return sorted([batch.raw(i) for i in indices] + batch.unreadable, key=lambda row: row.number)
+
+
 # ---------------------------------------------------------------- replay
 _REPLAY_TABLE = """
 CREATE OR REPLACE TEMP TABLE decided AS
@@ -125,7 +130,7 @@ class BulkReplay:
                                                  compiled=query.sql())
             con.execute(statement)
             handed_back = {i for (i,) in con.execute(f"SELECT {INDEX} FROM decided WHERE NOT ok").fetchall()} | set(batch.python)
-            by_python = python([batch.raw(i) for i in sorted(handed_back)] + batch.unreadable)
+            by_python = python(_in_order(batch, handed_back))
             tally = self._tally(con, batch, by_python.outcomes)
             outcomes = None
             if keep_outcomes:
@@ -245,7 +250,7 @@ class BulkDiff:
                 statement = _DIFF_TABLE.format(index=INDEX, python=PYTHON, old=old, new=new)
             con.execute(statement)
             handed_back = {i for (i,) in con.execute(f"SELECT {INDEX} FROM compared WHERE NOT ok").fetchall()} | set(batch.python)
-            python_changes, python_extra = python([batch.raw(i) for i in sorted(handed_back)] + batch.unreadable)
+            python_changes, python_extra = python(_in_order(batch, handed_back))
             behaviour = self._behaviour(con, batch, python_changes)
             changes = None
             if keep_changes:
@@ -294,29 +299,3 @@ class BulkDiff:
             decisions.append(Decision(policy.name, policy.version, policy.digest, case_id, rule, policy.currency,
                                       floor=floor, ceiling=ceiling, approver=approver))
         return CaseChange(number, case_id, "changed" if changed else "unchanged", *decisions)
-
-
-def replay_engine(source: str, path: str, kind: str, workers: int):
-    """The replay for an engine kind: DuckDB when asked and exact, else `Replay`. Returns the
-    replay and, when DuckDB was asked but cannot decide the policy exactly, why."""
-    from qa.replay import Replay
-
-    if kind == "duckdb":
-        reason = sql_refusal(checked(source, path))
-        if reason is None:
-            return BulkReplay(source, path), None
-        return Replay(source, path, "compiled", workers), f"{reason}; using the compiled engine"
-    return Replay(source, path, kind, workers), None
-
-
-def diff_engine(old: tuple[str, str], new: tuple[str, str], kind: str, workers: int):
-    """The case diff for an engine kind, as `replay_engine`."""
-    from qa.diff import CaseDiff
-
-    if kind == "duckdb":
-        reasons = [r for r in (sql_refusal(checked(*old)), sql_refusal(checked(*new))) if r]
-        if not reasons:
-            return BulkDiff(old, new), None
-        return CaseDiff(old, new, "compiled", workers), f"{reasons[0]}; using the compiled engine"
-    return CaseDiff(old, new, kind, workers), None
-

@@ -197,9 +197,17 @@ class CaseDiff:
         self.old, self.new, self.kind, self.workers = old, new, kind, workers
         self.extra_columns: dict[str, None] = {}
 
-    def changes(self, cases: CaseFile | Iterable[RawRow]) -> Iterator[CaseChange]:
+    def batches(self, cases: CaseFile | Iterable[RawRow], keep_changes: bool) -> Iterator[tuple[BehaviourDiff, list | None, int]]:
+        """Per batch: its share of the behavioural diff, its changes when kept, and its row count."""
         items, parse = work_of(cases)
         build = partial(diff_batches, *self.old, *self.new, self.kind, parse)
         for changes, extra in run_batches(build, items, self.workers):
             self.extra_columns.update(dict.fromkeys(extra))
+            behaviour = BehaviourDiff()
+            for change in changes:
+                behaviour.add(change)
+            yield behaviour, changes if keep_changes else None, len(changes)
+
+    def changes(self, cases: CaseFile | Iterable[RawRow]) -> Iterator[CaseChange]:
+        for _, changes, _ in self.batches(cases, keep_changes=True):
             yield from changes
