@@ -206,6 +206,11 @@ class Tally:
             totals["under_by"] += outcome.under_by
             _keep_worst(self._worst_under, outcome.under_by, outcome)
 
+    def keep_if_worst(self, outcome: CaseOutcome) -> None:
+        """Consider an over or under outcome for the worst lists only (its sums are already in)."""
+        heap = self._worst_over if outcome.status == "over" else self._worst_under
+        _keep_worst(heap, outcome.over_by if outcome.status == "over" else outcome.under_by, outcome)
+
     def merge(self, other: "Tally") -> None:
         """Add another tally (a worker's share of the rows) into this one."""
         self.cases += other.cases

@@ -17,6 +17,7 @@ import click
 from redress.output import ExitCode, Failure, emit, emit_json, quiet_broken_pipe, report_failure, say
 
 FORMATS = click.Choice(["text", "json"])
+ENGINES = ["duckdb", "compiled", "durable", "spark"]
 format_option = click.option("--format", "output_format", type=FORMATS, default="text", show_default=True,
                              help="text for people, json for programs.")
 
@@ -140,7 +141,8 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
 @click.option("--case", "case_argument", metavar="JSON|@FILE|-", help="One case: JSON text, @FILE, or - for stdin.")
 @click.option("--jsonl", is_flag=True, help="Read one case per line on stdin; write one decision per line, in order.")
 @click.option("--explain", is_flag=True, help="Add `trace`: every rule, entitlement and route, whether it matched, and why.")
-@click.option("--engine", "engine_kind", type=click.Choice(["durable", "compiled"]), default="durable", show_default=True)
+@click.option("--engine", "engine_kind", type=click.Choice(ENGINES),
+              help="Default: durable for --case; duckdb for --jsonl (durable with --explain).")
 @click.option("--format", "output_format", type=FORMATS, default="json", show_default=True,
               help="json (the decision of LANGUAGE.md) or text (a summary for people).")
 def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: bool, engine_kind: str, output_format: str) -> None:
@@ -152,9 +154,15 @@ def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: b
 
     if jsonl == (case_argument is not None):
         raise click.UsageError("give exactly one of --case or --jsonl")
+    if engine_kind == "spark":
+        raise click.UsageError("--engine spark: the Spark back end is not available in this build")
+    if engine_kind == "duckdb" and explain:
+        raise click.UsageError("--explain needs --engine durable or compiled: the SQL engine does not trace its matching")
+    if engine_kind == "duckdb" and not jsonl:
+        raise click.UsageError("--engine duckdb decides cases in bulk: use it with --jsonl")
     if jsonl:
-        sys.exit(evaluate_jsonl(policy, engine_kind, explain))
-    sys.exit(evaluate_one(policy, case_argument, engine_kind, explain, output_format))
+        sys.exit(evaluate_jsonl(policy, engine_kind or ("durable" if explain else "duckdb"), explain))
+    sys.exit(evaluate_one(policy, case_argument, engine_kind or "durable", explain, output_format))
 
 
 # ---------------------------------------------------------------- schema
@@ -187,6 +195,10 @@ def test_command(paths: tuple[str, ...], coverage: bool, engine_kind: str, outpu
 # ---------------------------------------------------------------- replay, diff, cases
 input_format_option = click.option("--input-format", type=click.Choice(["csv", "jsonl", "json", "yaml", "parquet"]),
                                    help="Format of the case file (default: from its extension).")
+bulk_engine_option = click.option(
+    "--engine", "engine_kind", type=click.Choice(ENGINES), default="duckdb", show_default=True,
+    help="duckdb: the policy compiled to one SQL query (falls back to compiled, with a warning, for a policy "
+         "SQL cannot compute exactly); compiled, durable: case by case on --workers processes; spark: Apache Spark.")
 workers_option = click.option("--workers", type=click.IntRange(1, 64), default=None,
                               help="Processes deciding cases (default: one per core).")
 
@@ -195,7 +207,7 @@ workers_option = click.option("--workers", type=click.IntRange(1, 64), default=N
 @click.argument("policy", type=click.Path(dir_okay=False))
 @click.argument("cases", type=click.Path(dir_okay=False, allow_dash=True))
 @input_format_option
-@click.option("--engine", "engine_kind", type=click.Choice(["durable", "compiled"]), default="compiled", show_default=True)
+@bulk_engine_option
 @workers_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "csv", "markdown"]), default="text",
               show_default=True, help="How the summary is printed.")
@@ -221,7 +233,7 @@ def replay(policy, cases, input_format, engine_kind, workers, output_format, out
 @click.option("--cases", "cases_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Historic cases to decide with both versions (the behavioural diff).")
 @input_format_option
-@click.option("--engine", "engine_kind", type=click.Choice(["durable", "compiled"]), default="compiled", show_default=True)
+@bulk_engine_option
 @workers_option
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write every case's old and new decision here.")
 @click.option("--color/--no-color", default=None, help="Color the source diff (default: when stdout is a terminal).")

@@ -13,13 +13,14 @@ import click
 
 from dsl.compare import compare_policies
 from dsl.currency import format_money
+from qa.bulk_engines import diff_engine
 from qa.casefiles import CaseFileError, open_cases
-from qa.diff import BehaviourDiff, CaseDiff, change_json
+from qa.diff import BehaviourDiff, change_json
 from redress.inputs import load_checked_policy
 from redress.outcome_files import RowWriter
 from redress.output import ExitCode, emit, emit_json, fail, say, warn
 from redress.progress import Progress
-from redress.replay_command import truncated_last_line
+from redress.replay_command import refuse_spark, truncated_last_line
 
 CHANGE_COLUMNS = ["row", "id", "status", "old_rule", "new_rule", "old_floor", "new_floor", "old_ceiling", "new_ceiling",
                   "old_approver", "new_approver", "ceiling_delta", "reason"]
@@ -27,6 +28,7 @@ CHANGE_COLUMNS = ["row", "id", "status", "old_rule", "new_rule", "old_floor", "n
 
 def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format: str | None, engine_kind: str,
              workers: int, output_format: str, out_path: str | None, color: bool | None) -> int:
+    refuse_spark(engine_kind)
     old, new = load_checked_policy(old_path), load_checked_policy(new_path)
     structure = compare_policies(old.policy, new.policy)
     result = {"old": _identity(old.policy, old_path), "new": _identity(new.policy, new_path),
@@ -40,14 +42,16 @@ def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format:
             emit(_structure_text(structure))
         return ExitCode.FINDINGS if text_changed else ExitCode.OK
     behaviour = BehaviourDiff()
-    differ = CaseDiff((old.source, old_path), (new.source, new_path), engine_kind, workers)
+    differ, fallback = diff_engine((old.source, old_path), (new.source, new_path), engine_kind, workers)
+    if fallback:
+        warn(fallback)
     try:
         with open_cases(cases_path, input_format) as case_file, Progress("diff", fraction=case_file.fraction_read) as progress:
             with RowWriter(out_path, CHANGE_COLUMNS) if out_path else nullcontext() as out:
-                for change in differ.changes(case_file):
-                    behaviour.add(change)
-                    progress.tick()
-                    if out is not None:
+                for part, changes, rows in differ.batches(case_file, keep_changes=out is not None):
+                    behaviour.merge(part)
+                    progress.tick(rows)
+                    for change in changes or ():
                         out.write(_flat(change_json(change)))
     except CaseFileError as error:
         fail(str(error))

@@ -14,7 +14,8 @@ from contextlib import ExitStack
 
 from dsl.currency import format_money
 from qa.casefiles import CaseFileError, open_cases
-from qa.replay import STATUSES, Replay, Tally, outcome_json
+from qa.bulk_engines import replay_engine
+from qa.replay import STATUSES, Tally, outcome_json
 from redress.inputs import load_checked_policy
 from redress.outcome_files import RowWriter
 from redress.output import ExitCode, emit, emit_json, fail, say, warn
@@ -69,12 +70,23 @@ def truncated_last_line(case_file, path: str) -> str | None:
     return f"{case_file.path}:{line}: the file ends in the middle of this row; it looks truncated"
 
 
+def refuse_spark(engine_kind: str) -> None:
+    """`--engine spark` is part of the command-line contract, but its back end is not in this build."""
+    if engine_kind == "spark":
+        fail("--engine spark: the Spark back end is not available in this build; use --engine duckdb "
+             "(the default), compiled or durable")
+
+
 def run_replay(policy_path: str, cases_path: str, input_format: str | None, engine_kind: str, workers: int,
                output_format: str, out_path: str | None, rejects_path: str | None, fail_on: set[str]) -> int:
+    refuse_spark(engine_kind)
     checked = load_checked_policy(policy_path)
     policy = checked.policy
     tally = Tally()
-    replay = Replay(checked.source, policy_path, engine_kind, workers)
+    replay, fallback = replay_engine(checked.source, policy_path, engine_kind, workers)
+    if fallback:
+        warn(fallback)
+        engine_kind = "compiled"
     try:
         with ExitStack() as stack:
             case_file = stack.enter_context(open_cases(cases_path, input_format))
