@@ -83,7 +83,7 @@ class RowDecider:
         data = row.data
         case_id = data.get(CASE_ID_KEY)
         try:
-            offered = _offered(data.get(OFFERED_KEY))
+            offered = offered_amount(data.get(OFFERED_KEY))
             decision = self.engine.decide(data, extras=self.extra_columns, wording=False)
         except CaseError as error:
             return CaseOutcome(row.number, case_id, "invalid", reason=reason_of(error), text=row.text, data=data)
@@ -142,7 +142,8 @@ class Replay:
             yield from batch.outcomes
 
 
-def _offered(value: Any) -> Decimal | None:
+def offered_amount(value: Any) -> Decimal | None:
+    """The `offered` column's amount (None when empty), or a `CaseError` saying it is not one."""
     if value is None or value == "":
         return None
     amount = exact_decimal(value)

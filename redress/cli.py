@@ -57,6 +57,12 @@ def wants_json(output_format: str) -> None:
     ctx.find_root().ensure_object(dict)["json"] = asked and output_format == "json"
 
 
+def check_spark_master(engine_kind: str, spark_master: str | None) -> None:
+    """`--spark-master` only means something to the Spark engine; with any other it is refused."""
+    if spark_master is not None and engine_kind != "spark":
+        raise click.UsageError("--spark-master needs --engine spark")
+
+
 # ---------------------------------------------------------------- check
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=False))
@@ -155,7 +161,8 @@ def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: b
     if jsonl == (case_argument is not None):
         raise click.UsageError("give exactly one of --case or --jsonl")
     if engine_kind == "spark":
-        raise click.UsageError("--engine spark: the Spark back end is not available in this build")
+        raise click.UsageError("--engine spark runs replays and diffs of case files on a cluster; eval decides here: "
+                               "use --engine duckdb, compiled or durable")
     if engine_kind == "duckdb" and explain:
         raise click.UsageError("--explain needs --engine durable or compiled: the SQL engine does not trace its matching")
     if engine_kind == "duckdb" and not jsonl:
@@ -199,6 +206,9 @@ bulk_engine_option = click.option(
     "--engine", "engine_kind", type=click.Choice(ENGINES), default="duckdb", show_default=True,
     help="duckdb: the policy compiled to one SQL query (falls back to compiled, with a warning, for a policy "
          "SQL cannot compute exactly); compiled, durable: case by case on --workers processes; spark: Apache Spark.")
+spark_master_option = click.option("--spark-master", metavar="URL",
+                                   help="With --engine spark: the cluster to run on (spark://host:7077, yarn, "
+                                        "k8s://...; default local[*], Spark inside this process).")
 workers_option = click.option("--workers", type=click.IntRange(1, 64), default=None,
                               help="Processes deciding cases (default: one per core).")
 
@@ -208,13 +218,15 @@ workers_option = click.option("--workers", type=click.IntRange(1, 64), default=N
 @click.argument("cases", type=click.Path(dir_okay=False, allow_dash=True))
 @input_format_option
 @bulk_engine_option
+@spark_master_option
 @workers_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "csv", "markdown"]), default="text",
               show_default=True, help="How the summary is printed.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write every case's result here (.csv, .jsonl, .parquet).")
 @click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False), help="Write the invalid rows here, verbatim, with their reasons.")
 @click.option("--fail-on", metavar="STATUSES", help="Exit 1 when any case has one of these statuses: over,under,invalid,no_rule.")
-def replay(policy, cases, input_format, engine_kind, workers, output_format, out_path, rejects_path, fail_on) -> None:
+def replay(policy, cases, input_format, engine_kind, spark_master, workers, output_format, out_path, rejects_path,
+           fail_on) -> None:
     """Decide every historic case in CASES and compare with what was offered.
 
     Statuses: within, under, over, no_rule, invalid, decided (no `offered`). Every row is counted."""
@@ -223,8 +235,9 @@ def replay(policy, cases, input_format, engine_kind, workers, output_format, out
     from redress.replay_command import parse_fail_on, run_replay
 
     statuses = parse_fail_on(fail_on)
+    check_spark_master(engine_kind, spark_master)
     sys.exit(run_replay(policy, cases, input_format, engine_kind, workers or default_workers(), output_format,
-                        out_path, rejects_path, statuses))
+                        out_path, rejects_path, statuses, spark_master))
 
 
 @cli.command()
@@ -234,11 +247,12 @@ def replay(policy, cases, input_format, engine_kind, workers, output_format, out
               help="Historic cases to decide with both versions (the behavioural diff).")
 @input_format_option
 @bulk_engine_option
+@spark_master_option
 @workers_option
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write every case's old and new decision here.")
 @click.option("--color/--no-color", default=None, help="Color the source diff (default: when stdout is a terminal).")
 @format_option
-def diff(old, new, cases_path, input_format, engine_kind, workers, out_path, color, output_format) -> None:
+def diff(old, new, cases_path, input_format, engine_kind, spark_master, workers, out_path, color, output_format) -> None:
     """Compare two versions of a policy: text, structure, and with --cases, their decisions.
 
     Exit 0 when nothing changed, 1 when something did (like diff(1))."""
@@ -246,8 +260,9 @@ def diff(old, new, cases_path, input_format, engine_kind, workers, out_path, col
     from qa.batch import default_workers
     from redress.diff_command import run_diff
 
+    check_spark_master(engine_kind, spark_master)
     sys.exit(run_diff(old, new, cases_path, input_format, engine_kind, workers or default_workers(), output_format,
-                      out_path, color))
+                      out_path, color, spark_master))
 
 
 @cli.group()

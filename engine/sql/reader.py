@@ -87,11 +87,11 @@ def _number(raw: exp.Expression, source: ColumnType, digits: Digits, integer: bo
     target = exp.DataType.build(digits.sql_type())
     if source.family == "text":
         good = _regexp(raw, plain_number_pattern(digits, integer))
-        return good, exp.TryCast(this=exp.Trim(this=raw), to=target), decimal_text(raw)
+        return good, exp.TryCast(this=exp.Trim(this=raw), to=target, safe=True), decimal_text(raw)
     if source.family == "decimal" and source.scale <= digits.scale and not (integer and source.scale):
-        return _within(raw, digits.whole), exp.TryCast(this=raw, to=target), exp.cast(raw, "VARCHAR")
+        return _within(raw, digits.whole), exp.TryCast(this=raw, to=target, safe=True), exp.cast(raw, "VARCHAR")
     if source.family == "integer":
-        return _within(raw, digits.whole), exp.TryCast(this=raw, to=target), exp.cast(raw, "VARCHAR")
+        return _within(raw, digits.whole), exp.TryCast(this=raw, to=target, safe=True), exp.cast(raw, "VARCHAR")
     return exp.false(), exp.Null(), exp.Null()
 
 
