@@ -72,7 +72,7 @@ def _write_csv(cases: Iterable[dict], stream: IO[str], columns: list[str]) -> in
 
 
 def _write_jsonl(cases: Iterable[dict], stream: IO[str], columns: list[str] | None) -> int:
-    encode = stream_encoder(decimals_as_numbers=False)
+    encode = stream_encoder()
     count = 0
     for count, case in enumerate(cases, start=1):
         stream.write(encode(case) + "\n")

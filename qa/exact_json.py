@@ -46,12 +46,12 @@ def stream_decoder() -> Callable[[str | bytes], Any]:
     return decode_exactly
 
 
-def stream_encoder(decimals_as_numbers: bool = True) -> Callable[[Any], str]:
-    """Compact JSON text for one line, UTF-8 kept as is. A Decimal is written with its own digits,
-    as a number or, with `decimals_as_numbers=False`, as a string."""
+def stream_encoder() -> Callable[[Any], str]:
+    """Compact JSON text for one line of a file Redress writes (JSON Lines cases and results), UTF-8
+    kept as is; a Decimal is written as a string of its own digits, never through a float."""
     import msgspec
 
-    encode = msgspec.json.Encoder(decimal_format="number" if decimals_as_numbers else "string").encode
+    encode = msgspec.json.Encoder(decimal_format="string").encode
 
     def encode_text(data: Any) -> str:
         return encode(data).decode("utf-8")

@@ -14,7 +14,7 @@ from dsl.currency import format_money
 from engine.cases import CaseError
 from engine.decide import Engine, load_engine
 from redress.inputs import json_error_text, load_checked_policy, parse_json, read_case_argument
-from redress.output import ExitCode, emit, emit_json, fail, say, warn
+from redress.output import ExitCode, emit, emit_json, fail, say, to_json_line, warn
 
 
 def _engine(policy_path: str, kind: str) -> Engine:
@@ -40,16 +40,16 @@ def evaluate_one(policy_path: str, case_argument: str, engine_kind: str, explain
 
 
 def evaluate_jsonl(policy_path: str, engine_kind: str, explain: bool) -> int:
-    from qa.exact_json import stream_decoder, stream_encoder
+    from qa.exact_json import stream_decoder
 
     engine = _engine(policy_path, engine_kind)
-    decode, encode = stream_decoder(), stream_encoder()
+    decode = stream_decoder()
     write = sys.stdout.write
     invalid = 0
     count = 0
     for count, line in enumerate(sys.stdin, start=1):
         result, decided = _decide_line(engine, decode, line, count, explain)
-        write(encode(result) + "\n")
+        write(to_json_line(result) + "\n")
         invalid += not decided
     sys.stdout.flush()
     if invalid:

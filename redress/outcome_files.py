@@ -43,7 +43,7 @@ class RowWriter:
             self._stream = None
         else:
             self._stream = open(self.temporary, "w", encoding="utf-8", newline="")
-            self._encode = stream_encoder(decimals_as_numbers=False)
+            self._encode = stream_encoder()
             if self.format == "csv":
                 self._csv = csv.DictWriter(self._stream, columns, extrasaction="ignore")
                 self._csv.writeheader()

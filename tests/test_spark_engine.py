@@ -173,3 +173,20 @@ def test_without_java_spark_says_so(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "redress: error: cannot start Spark" in result.stderr and "Java" in result.stderr
+
+
+def test_an_empty_case_file_is_an_empty_replay(tmp_path: Path) -> None:
+    from qa.spark_engine import SparkReplay
+
+    policy_path = REPO / "policies" / "hardware_store.policy"
+    path = tmp_path / "empty.csv"
+    path.write_text("id,situation,price,cost,offered\n", encoding="utf-8")
+    source = policy_path.read_text(encoding="utf-8")
+    tally, outcomes = _replayed(SparkReplay(source, str(policy_path), MASTER), path)
+    assert (tally, outcomes) == _replayed(Replay(source, str(policy_path), "compiled", 1), path)
+    assert tally["cases"] == 0
+
+
+def test_eval_refuses_engine_spark_and_says_what_to_use(invoke) -> None:
+    result = invoke("eval", REPO / "policies" / "hardware_store.policy", "--jsonl", "--engine", "spark", stdin="")
+    assert result.exit_code == 2 and "replays and diffs" in result.stderr and "--engine duckdb" in result.stderr
