@@ -42,11 +42,13 @@ class Batch:
         return self.table.num_rows
 
 
-def batches_of(cases: CaseFile | Iterable[RawRow], policy_fields: dict[str, str]) -> Iterator[Batch]:
+def batches_of(cases: CaseFile | Iterable[RawRow], policy_fields: dict[str, str], strict: bool = False) -> Iterator[Batch]:
     """The rows of a case file (read by the Python reader) or of an iterable, in batches;
-    `policy_fields` maps every field name (of every policy being decided) to its kind."""
+    `policy_fields` maps every field name (of every policy being decided) to its kind. `strict`:
+    a key that is no field (nor `id`) is an error, so its row goes to the compiled engine (`eval`);
+    otherwise it is an extra column, ignored (replays)."""
     rows = cases.rows() if isinstance(cases, CaseFile) else iter(cases)
-    yield from _row_batches(rows, policy_fields)
+    yield from _row_batches(rows, policy_fields, strict)
 
 
 # ---------------------------------------------------------------- files DuckDB reads itself
@@ -145,8 +147,9 @@ def _as_text(value, kind: str | None) -> str | None:
     return None
 
 
-def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str]) -> Iterator[Batch]:
+def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str], strict: bool) -> Iterator[Batch]:
     kinds = dict(policy_fields) | {"offered": "offered"}
+    allowed = set(policy_fields) | {CASE_ID_KEY}
     while True:
         batch = []
         for row in rows:
@@ -164,6 +167,9 @@ def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str]) -> Itera
                 python.append(index)
                 continue
             for key, value in data.items():
+                if strict and key not in allowed:
+                    python.append(index)
+                    break
                 if key == CASE_ID_KEY or key not in columns:
                     continue
                 as_text = _as_text(value, kinds[key])
