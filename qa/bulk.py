@@ -287,13 +287,17 @@ class BulkDiff:
         self.old, self.new = old, new
         self.policies = (checked(*old), checked(*new))
         self.extra_columns: dict[str, None] = {}
+        self._compared: dict[tuple, str] = {}
 
     def batches(self, cases: CaseFile | Iterable[RawRow], keep_changes: bool) -> Iterator[tuple[BehaviourDiff, list | None, int]]:
         python = diff_batches(*self.old, *self.new, "compiled", None)
         known = {f.name for p in self.policies for f in p.fields} | {"id", OFFERED_KEY, ROW, INDEX, PYTHON}
         for unit in _units(cases, fields_of(*self.policies)):
-            old, new = (compile_policy(p, "duckdb", "cases", unit.types, carry=CARRIED, wording=False).sql() for p in self.policies)
-            unit.con.execute(f"CREATE OR REPLACE TEMP VIEW compared AS {_COMPARED.format(old=old, new=new)}")
+            key = tuple(sorted(unit.types.items()))
+            if key not in self._compared:
+                old, new = (compile_policy(p, "duckdb", "cases", unit.types, carry=CARRIED, wording=False).sql() for p in self.policies)
+                self._compared[key] = _COMPARED.format(old=old, new=new)
+            unit.con.execute(f"CREATE OR REPLACE TEMP VIEW compared AS {self._compared[key]}")
             groups = unit.con.execute(_DIFF_GROUPS).fetchall()
             handed_back = sorted(i for group in groups if group[0] == "python" for i in group[10])
             python_changes, python_extra = python(unit.raw_rows(handed_back))

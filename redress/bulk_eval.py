@@ -9,12 +9,13 @@ the very error object of the per-case path, in its place.
 
 from __future__ import annotations
 
+import codecs
 import re
 import sys
 from decimal import Decimal
 from json import dumps
 from json.encoder import encode_basestring
-from typing import Callable
+from typing import Callable, Iterator
 
 from engine.cases import CaseError
 from engine.decision import Decision
@@ -37,10 +38,11 @@ def _case_id_json(raw) -> str:
     return to_json_line(case_id)
 
 
-def _complete_lines(stream) -> "iter[list[str]]":
-    """Lists of complete lines (with their breaks), as they arrive; the last line may lack one."""
+def _complete_lines(stream, encoding: str, errors: str) -> Iterator[list[str]]:
+    """Lists of complete lines (with their breaks), as they arrive; the last line may lack one.
+    Bytes are decoded as stdin's text mode decodes them (its encoding and error handler)."""
     pending = ""
-    decoder = __import__("codecs").getincrementaldecoder("utf-8")()
+    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
     read = getattr(stream, "read1", stream.read)
     while True:
         chunk = read(READ_BYTES)
@@ -79,7 +81,7 @@ def evaluate_jsonl_in_bulk(policy_path: str, summary: Callable[[int, int], int])
             f'"digest": {dumps(policy.digest)}, "case_id": ')
     decode = msgspec.json.Decoder(float_hook=Decimal).decode
     write, invalid, count = sys.stdout.write, 0, 0
-    for lines in _complete_lines(sys.stdin.buffer):
+    for lines in _complete_lines(sys.stdin.buffer, sys.stdin.encoding or "utf-8", sys.stdin.errors or "strict"):
         raws, outputs = [], [None] * len(lines)
         for index, line in enumerate(lines):
             number = count + index + 1
