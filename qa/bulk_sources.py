@@ -1,27 +1,23 @@
-"""Case files as Arrow batches for the SQL engine, each row numbered as the Python readers number it.
+"""Where the SQL engine's rows come from, each numbered as the Python readers number it.
 
-Three ways in, all giving `Batch`es (an Arrow table with `_row` and `_i`, and the way back to the
-`RawRow` the Python readers would have given for any row, for the rows SQL hands back):
+- `NativeFile`: a Parquet file, or a plain CSV file (`plain_csv`), that DuckDB reads itself, in
+  parallel, typed as stored (DECIMAL, integers, BOOLEAN, text). For the row numbers SQL hands back,
+  `rows_at` gives the very `RawRow`s the Python reader gives, so their reasons are its reasons.
+- `batches_of`: anything else (quoted CSV, JSON Lines, JSON, YAML, rows in memory) read by the
+  Python reader and turned into Arrow batches of text columns. A value of a type SQL cannot check
+  as Python does (a JSON number for a text field, a list) marks its row for the compiled engine.
 
-- Parquet: record batches as stored; types kept (DECIMAL, integers, BOOLEAN, text).
-- Plain CSV: a file without quotes, NUL bytes, bare carriage returns or blank lines inside is cut into
-  lines and cells with Arrow's vectorised string kernels; that is exactly what Python's `csv` reads
-  from such a file, and a line's number is known. A line with the wrong number of cells goes to
-  Python (`python` in the batch) and gets the reader's own message.
-- Anything else (quoted CSV, JSON Lines, JSON, YAML, rows in memory): the Python reader's rows,
-  turned into text columns. A value of a type SQL cannot check as Python would (a JSON number for a
-  text field, a list) sends its row to Python.
+Every relation has `_row` (the row number), `_i` (where to find the row again) and `_python`
+(decide it with the compiled engine whatever SQL says).
 """
 
 from __future__ import annotations
 
-import codecs
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from dsl.model import BOOL, INTEGER, MONEY, NUMBER, Policy
 from engine.cases import CASE_ID_KEY
@@ -30,60 +26,105 @@ from qa.casefiles.framing import parse_csv
 
 BATCH_ROWS = 262_144
 CHUNK_BYTES = 1 << 24
-ROW, INDEX, PYTHON = "_row", "_i", "_python"  # row number, index in the batch, "Python decides it"
+ROW, INDEX, PYTHON = "_row", "_i", "_python"
 
 
 @dataclass
 class Batch:
-    """Rows for one query. `raw(i)` is row i as the Python readers give it; `python` lists the
-    indices that must be decided by the compiled engine whatever SQL says; `unreadable` are rows
-    outside the table (a CSV line with the wrong number of cells), already as `RawRow`s."""
+    """Rows read by Python, as an Arrow table; `raw(i)` is row i; `python` the indices marked."""
 
     table: pa.Table
     raw: Callable[[int], RawRow]
-    python: list[int] = field(default_factory=list)  # also marked in the table's `_python` column
-    unreadable: list[RawRow] = field(default_factory=list)
-    seen_columns: set[str] = field(default_factory=set)  # columns holding a value in some row
+    python: list[int] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
-        return self.table.num_rows + len(self.unreadable)
+        return self.table.num_rows
 
 
-def batches_of(cases: CaseFile | Iterable[RawRow], policy_fields: dict[str, str]) -> Iterator[Batch]:
-    """The batches of a case file or of rows; `policy_fields` maps every field name (of every
-    policy being decided) to its kind."""
-    if isinstance(cases, CaseFile) and cases.format == "parquet":
-        yield from _parquet_batches(cases)
-        return
-    if isinstance(cases, CaseFile) and cases.format == "csv" and _plain_csv(cases):
-        yield from _plain_csv_batches(cases)
-        return
+def batches_of(cases: CaseFile | Iterable[RawRow], policy_fields: dict[str, str], strict: bool = False) -> Iterator[Batch]:
+    """The rows of a case file (read by the Python reader) or of an iterable, in batches;
+    `policy_fields` maps every field name (of every policy being decided) to its kind. `strict`:
+    a key that is no field (nor `id`) is an error, so its row goes to the compiled engine (`eval`);
+    otherwise it is an extra column, ignored (replays)."""
     rows = cases.rows() if isinstance(cases, CaseFile) else iter(cases)
-    yield from _row_batches(rows, policy_fields)
+    yield from _row_batches(rows, policy_fields, strict)
 
 
-# ---------------------------------------------------------------- Parquet
-def _parquet_batches(case_file) -> Iterator[Batch]:
-    start = 0
-    for record_batch in case_file.record_batches(BATCH_ROWS):
-        table = pa.Table.from_batches([record_batch])
-        columns = {}
-        for name, column in zip(table.column_names, table.columns):
-            if pa.types.is_dictionary(column.type):
-                column = column.cast(column.type.value_type)
-            columns[name] = column
-        count = table.num_rows
-        columns[ROW] = pa.array(range(start + 1, start + count + 1), pa.int64())
-        columns[INDEX] = pa.array(range(count), pa.int64())
-        columns[PYTHON] = pa.nulls(count, pa.bool_()).fill_null(False)
-        seen = {name for name, column in columns.items() if column.null_count < count}
-        first = start + 1
-        yield Batch(pa.table(columns), lambda i, b=record_batch, n=first: case_file.row_of(b, i, n + i), seen_columns=seen)
-        start += count
+# ---------------------------------------------------------------- files DuckDB reads itself
+class NativeFile:
+    """A Parquet file, or a plain CSV file (see `plain_csv`), read by DuckDB itself as the view
+    `source`, numbered as the Python reader numbers its rows; `rows_at` gives the Python reader's
+    rows for the row numbers SQL hands back."""
+
+    def __init__(self, con, case_file: CaseFile):
+        self.case_file = case_file
+        path = case_file.path
+        if case_file.format == "parquet":
+            relation = con.read_parquet(path, file_row_number=True)
+            numbering = "file_row_number + 1"
+        else:
+            columns = {name: "VARCHAR" for name in case_file.columns}
+            relation = con.read_csv(path, header=True, all_varchar=True, columns=columns, sep=",", quotechar='"',
+                                    escapechar='"', strict_mode=True, null_padding=False)
+            numbering = "row_number() OVER () + 1"
+        relation.create_view("source_file", replace=True)
+        self.select = f"SELECT *, {numbering} AS {ROW}, {numbering} AS {INDEX}, false AS {PYTHON} FROM source_file"
+
+    def rows_at(self, numbers: list[int]) -> dict[int, RawRow]:
+        if not numbers:
+            return {}
+        if self.case_file.format == "parquet":
+            return self._parquet_rows(numbers)
+        wanted, found = set(numbers), {}
+        header = tuple(self.case_file.columns)
+        with open(self.case_file.path, "rb") as stream:
+            for number, line in enumerate(stream, start=1):
+                if number in wanted:
+                    found[number] = parse_csv(header, [(number, line)])[0]
+                    if len(found) == len(wanted):
+                        break
+        return found
+
+    def _parquet_rows(self, numbers: list[int]) -> dict[int, RawRow]:
+        import pyarrow.parquet as pq
+
+        found = {}
+        parquet = pq.ParquetFile(self.case_file.path)
+        start = 0
+        pending = sorted(numbers)
+        for group in range(parquet.num_row_groups):
+            size = parquet.metadata.row_group(group).num_rows
+            inside = [n for n in pending if start < n <= start + size]
+            if inside:
+                table = parquet.read_row_group(group).take([n - start - 1 for n in inside])
+                batch = table.combine_chunks().to_batches()[0]
+                for index, number in enumerate(inside):
+                    found[number] = self.case_file.row_of(batch, index, number)
+            start += size
+        return found
 
 
-# ---------------------------------------------------------------- plain CSV
+def plain_csv(case_file: CaseFile) -> bool:
+    """Whether DuckDB reads the CSV file exactly as the Python reader does, one row per line: no
+    quote, NUL, carriage return or blank line after the header (blank lines at the very end are
+    ignored by both). A cell count that does not match the header, or bytes that are not UTF-8,
+    make DuckDB stop with an error, and the caller reads the file with the Python reader instead."""
+    if case_file.format != "csv" or case_file.path == "-" or len(case_file.columns) < 2:
+        return False
+    with open(case_file.path, "rb") as stream:
+        stream.readline()
+        previous = b"\n"
+        for chunk, last in _chunks(stream):
+            if b'"' in chunk or b"\x00" in chunk or b"\r" in chunk:
+                return False
+            joined = previous + chunk
+            if b"\n\n" in (joined.rstrip(b"\n") if last else joined):
+                return False
+            previous = chunk[-1:]
+    return True
+
+
 def _chunks(stream) -> Iterator[tuple[bytes, bool]]:
     """The stream in chunks, each with whether it is the last."""
     chunk = stream.read(CHUNK_BYTES)
@@ -91,84 +132,6 @@ def _chunks(stream) -> Iterator[tuple[bytes, bool]]:
         following = stream.read(CHUNK_BYTES)
         yield chunk, not following
         chunk = following
-
-
-def _plain_csv(case_file) -> bool:
-    """Whether the file after its header holds no quote, NUL, bare CR or blank line (blank lines at
-    the very end are ignored, as the Python reader ignores them), and is UTF-8."""
-    if case_file.path == "-" or len(case_file.columns) < 2:
-        return False
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with open(case_file.path, "rb") as stream:
-        stream.readline()
-        previous = b"\n"
-        for chunk, last in _chunks(stream):
-            if b'"' in chunk or b"\x00" in chunk or chunk.count(b"\r") != chunk.count(b"\r\n") or chunk.endswith(b"\r"):
-                return False
-            joined = previous + chunk
-            if last:
-                joined = joined.rstrip(b"\r\n")
-            if b"\n\n" in joined or b"\n\r\n" in joined:
-                return False
-            try:
-                decoder.decode(chunk, final=last)
-            except UnicodeDecodeError:
-                return False
-            previous = chunk[-1:]
-    return True
-
-
-def _lines(path: str) -> Iterator[tuple[int, pa.Array, bool]]:
-    """(number of the first line, the lines without breaks, whether the last line lacks its break)
-    of the data, in chunks cut at line breaks; blank lines at the end are left out."""
-    with open(path, "rb") as stream:
-        stream.readline()
-        number, rest = 2, b""
-        for chunk, last in _chunks(stream):
-            data = rest + chunk
-            cut = len(data) if last else data.rfind(b"\n") + 1
-            rest = data[cut:]
-            block = data[:cut]
-            unbroken = last and not block.endswith(b"\n")
-            block = block.rstrip(b"\r\n") if last else block[:-1]
-            if block:
-                lines = pc.utf8_rtrim(pc.split_pattern(pa.array([block.decode("utf-8")]), "\n").flatten(), characters="\r")
-                yield number, lines, unbroken
-                number += len(lines)
-
-
-def _plain_csv_batches(case_file) -> Iterator[Batch]:
-    header = tuple(case_file.columns)
-    width = len(header)
-    for first, lines, unbroken in _lines(case_file.path):
-        cells = pc.split_pattern(lines, ",")
-        widths = pc.list_value_length(cells)
-        fits = pc.equal(widths, width)
-        numbers = pa.array(range(first, first + len(lines)), pa.int64())
-        unreadable = []
-        if not pc.all(fits).as_py():
-            misfits = pc.invert(fits)
-            last_line = first + len(lines) - 1
-            for number, text in zip(numbers.filter(misfits).to_pylist(), lines.filter(misfits).to_pylist()):
-                ending = "" if unbroken and number == last_line else "\n"
-                unreadable += parse_csv(header, [(number, (text + ending).encode("utf-8"))])
-            cells, numbers, lines = cells.filter(fits), numbers.filter(fits), lines.filter(fits)
-        columns = {}
-        for index, name in enumerate(header):
-            column = pc.list_element(cells, index)
-            columns[name] = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
-        count = len(numbers)
-        columns[ROW] = numbers
-        columns[INDEX] = pa.array(range(count), pa.int64())
-        columns[PYTHON] = pa.nulls(count, pa.bool_()).fill_null(False)
-        table = pa.table(columns)
-        seen = {name for name in header if table.column(name).null_count < count}
-
-        def raw(i: int, table=table, lines=lines) -> RawRow:
-            data = {name: table.column(name)[i].as_py() for name in header}
-            return RawRow(table.column(ROW)[i].as_py(), {k: v for k, v in data.items() if v is not None}, None, lines[i].as_py())
-
-        yield Batch(table, raw, unreadable=unreadable, seen_columns=seen)
 
 
 # ---------------------------------------------------------------- rows from the Python readers
@@ -184,8 +147,9 @@ def _as_text(value, kind: str | None) -> str | None:
     return None
 
 
-def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str]) -> Iterator[Batch]:
+def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str], strict: bool) -> Iterator[Batch]:
     kinds = dict(policy_fields) | {"offered": "offered"}
+    allowed = set(policy_fields) | {CASE_ID_KEY}
     while True:
         batch = []
         for row in rows:
@@ -195,15 +159,17 @@ def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str]) -> Itera
         if not batch:
             return
         names = dict.fromkeys(kinds)
-        python, seen = [], set()
+        python = []
         columns: dict[str, list] = {name: [None] * len(batch) for name in names}
         for index, row in enumerate(batch):
             data = row.data
             if data is None:
                 python.append(index)
                 continue
-            seen.update(data)
             for key, value in data.items():
+                if strict and key not in allowed:
+                    python.append(index)
+                    break
                 if key == CASE_ID_KEY or key not in columns:
                     continue
                 as_text = _as_text(value, kinds[key])
@@ -216,7 +182,7 @@ def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str]) -> Itera
         table[INDEX] = pa.array(range(len(batch)), pa.int64())
         forced = set(python)
         table[PYTHON] = pa.array([index in forced for index in range(len(batch))], pa.bool_())
-        yield Batch(pa.table(table), batch.__getitem__, sorted(forced), seen_columns=seen)
+        yield Batch(pa.table(table), batch.__getitem__, sorted(forced))
         if len(batch) < BATCH_ROWS:
             return
 

@@ -54,8 +54,8 @@ class _Layers:
         if not columns:
             return
         self.depth += 1
-        projections = [exp.Star(), *(exp.alias_(sql, name, quoted=True) for name, sql in columns.items())]
-        self.query = exp.select(*projections).from_(self.query.subquery(f"layer{self.depth}"))
+        projections = [exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in columns.items())]
+        self.query = exp.select(*projections).from_(self.query.subquery(f"layer{self.depth}", copy=False), copy=False)
 
 
 def _lets_by_level(policy: Policy) -> list[list]:
@@ -101,8 +101,8 @@ class _Compiler:
         self._entitlement_layers(layers)
         layers.add(self._opening())
         outputs = self._outputs()
-        query = exp.select(*(exp.alias_(sql, name, quoted=True) for name, sql in outputs.items())).from_(
-            layers.query.subquery("decided"))
+        query = exp.select(*(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in outputs.items())).from_(
+            layers.query.subquery("decided", copy=False), copy=False)
         return CompiledPolicy(policy, self.dialect, self.domain, query, tuple(outputs), self.carry)
 
     # ------------------------------------------------------------ reading
@@ -120,9 +120,9 @@ class _Compiler:
                 projections[f"_t_{case_field.name}"] = read.number_text
                 self.number_texts[case_field.name] = column(f"_t_{case_field.name}")
             self.scope[case_field.name] = Value(column(f"_f_{case_field.name}"), read.value.digits)
-        ok = exp.and_(*goods) if goods else exp.true()
+        ok = exp.and_(*goods, copy=False) if goods else exp.true()
         projections["_ok"] = exp.Coalesce(this=exp.Paren(this=ok), expressions=[exp.false()])
-        return _Layers(exp.select(*(exp.alias_(sql, name, quoted=True) for name, sql in projections.items())).from_(self.source))
+        return _Layers(exp.select(*(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in projections.items())).from_(self.source, copy=False))
 
     # ------------------------------------------------------------ matching
     def _conditions(self) -> dict[str, exp.Expression]:
@@ -130,7 +130,7 @@ class _Compiler:
         rule = exp.Case()
         for index, guideline in enumerate(policy.guidelines):
             condition = exp.true() if guideline.condition is None else compiler.sql(guideline.condition, f'rule "{guideline.name}"')
-            rule = rule.when(condition, exp.Literal.number(index))
+            rule = rule.when(condition, exp.Literal.number(index), copy=False)
         columns = {"_rule": rule if policy.guidelines else exp.cast(exp.Null(), "INTEGER")}
         for kind, items in (("e", policy.entitlements), ("r", policy.routes)):
             for index, item in enumerate(items):
@@ -145,7 +145,7 @@ class _Compiler:
         for index, guideline in enumerate(self.policy.guidelines):
             value = pick(guideline)
             if value is not None:
-                case = case.when(exp.Literal.number(index), value)
+                case = case.when(exp.Literal.number(index), value, copy=False)
         return case if case.args.get("ifs") else exp.Null()
 
     # ------------------------------------------------------------ amounts
@@ -199,8 +199,8 @@ class _Compiler:
         for index, entitlement in enumerate(self.policy.entitlements):
             minimum, matched = column(f"_m{index}"), column(f"_e{index}")
             floor, ceiling = column(f"_fl_{index}"), column(f"_ce_{index}")
-            raises_floor = exp.and_(matched, exp.GT(this=minimum, expression=floor))
-            raises_ceiling = exp.and_(matched, exp.GT(this=minimum, expression=ceiling))
+            raises_floor = exp.and_(matched, exp.GT(this=minimum, expression=floor), copy=False)
+            raises_ceiling = exp.and_(matched, exp.GT(this=minimum, expression=ceiling), copy=False)
             layers.add({
                 f"_fl_{index + 1}": exp.Case(ifs=[exp.If(this=raises_floor, true=minimum)], default=floor),
                 f"_ce_{index + 1}": exp.Case(ifs=[exp.If(this=raises_ceiling, true=minimum)], default=ceiling),
@@ -217,7 +217,7 @@ class _Compiler:
         return {
             "_floor": floor, "_ceiling": ceiling,
             "_open_at": exp.Case(ifs=[exp.If(this=no_open, true=floor)], default=kept),
-            "_note_moved": when(exp.and_(exp.Not(this=no_open), exp.NEQ(this=kept, expression=wanted)),
+            "_note_moved": when(exp.and_(exp.Not(this=no_open), exp.NEQ(this=kept, expression=wanted), copy=False),
                                 joined("The opening offer (", self.money(wanted), ") lies outside the range; it was moved to ",
                                        self.money(kept), ".")),
         }
@@ -259,8 +259,8 @@ class _Compiler:
             if role.limit is None:
                 break
             limit = decimal(exp.Literal.number(format(role.limit, "f")), self.money_type)
-            case = case.when(exp.LTE(this=column("_ceiling"), expression=limit), text(role.name))
-        approver = case.else_(text(roles[-1].name)) if case.args.get("ifs") else text(roles[-1].name)
+            case = case.when(exp.LTE(this=column("_ceiling"), expression=limit), text(role.name), copy=False)
+        approver = case.else_(text(roles[-1].name), copy=False) if case.args.get("ifs") else text(roles[-1].name)
         return exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=column("_rule"), expression=exp.Null())), true=approver)])
 
     def _notes(self) -> list[exp.Expression]:
@@ -268,7 +268,7 @@ class _Compiler:
         no_rule = exp.Is(this=column("_rule"), expression=exp.Null())
         notes = [column(f"_note_m{i}") for i in range(len(policy.entitlements))]
         for index, entitlement in enumerate(policy.entitlements):
-            notes.append(when(exp.and_(no_rule, column(f"_e{index}")), joined(
+            notes.append(when(exp.and_(no_rule, column(f"_e{index}"), copy=False), joined(
                 f'No guideline matches this case; the entitlement "{entitlement.name}" still guarantees at least ',
                 self.money(column(f"_m{index}")), ".")))
         notes += [column("_note_floor"), column("_note_ceiling"), column("_note_inverted")]
@@ -320,9 +320,17 @@ def compile_policy(policy: Policy, dialect: str = "duckdb", source: str | exp.Ex
     columns = {name: ColumnType.parse(sql_type) for name, sql_type in column_types.items()}
     relation = exp.to_table(source) if isinstance(source, str) else source
     problem: NotExact | None = None
-    for whole, scale in DOMAINS:
+    known = _DOMAIN_OF.get(policy.digest)
+    for whole, scale in DOMAINS[DOMAINS.index(known):] if known else DOMAINS:
         try:
-            return _Compiler(policy, dialect, Digits(whole, scale), relation, columns, carry, wording).compile()
+            compiled = _Compiler(policy, dialect, Digits(whole, scale), relation, columns, carry, wording).compile()
         except TooManyDigits as error:
             problem = error
+            continue
+        _DOMAIN_OF[policy.digest] = (whole, scale)
+        return compiled
     raise problem
+
+
+# The widest domain that fitted each policy (by digest), so compiling it again starts there.
+_DOMAIN_OF: dict[str, tuple[int, int]] = {}

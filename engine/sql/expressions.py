@@ -28,7 +28,7 @@ class Value:
 
 
 def decimal(sql: exp.Expression, digits: Digits) -> exp.Expression:
-    return exp.cast(sql, exp.DataType.build(digits.sql_type()))
+    return exp.cast(sql, exp.DataType.build(digits.sql_type()), copy=False)
 
 
 def constant(value: Decimal) -> Value:
@@ -68,7 +68,8 @@ class ExpressionCompiler:
         return Value(exp.Boolean(this=expr.value))
 
     def _Name(self, expr: ast.Name, where: str) -> Value:
-        return self.scope[expr.name]
+        value = self.scope[expr.name]  # a column: copied, as trees are built without copying
+        return Value(value.sql.copy(), value.digits)
 
     def _Call(self, expr: ast.Call, where: str) -> Value:
         values = [self.value(argument, where) for argument in expr.arguments]
@@ -130,4 +131,4 @@ class ExpressionCompiler:
 
     def _Logical(self, expr: ast.Logical, where: str) -> Value:
         left, right = self.sql(expr.left, where), self.sql(expr.right, where)
-        return Value(exp.and_(left, right) if expr.operator == "and" else exp.or_(left, right))
+        return Value(exp.and_(left, right, copy=False) if expr.operator == "and" else exp.or_(left, right, copy=False))

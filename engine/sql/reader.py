@@ -89,9 +89,9 @@ def _number(raw: exp.Expression, source: ColumnType, digits: Digits, integer: bo
         good = _regexp(raw, plain_number_pattern(digits, integer))
         return good, exp.TryCast(this=exp.Trim(this=raw), to=target, safe=True), decimal_text(raw)
     if source.family == "decimal" and source.scale <= digits.scale and not (integer and source.scale):
-        return _within(raw, digits.whole), exp.TryCast(this=raw, to=target, safe=True), exp.cast(raw, "VARCHAR")
+        return _within(raw, digits.whole), exp.TryCast(this=raw, to=target, safe=True), exp.cast(raw, "VARCHAR", copy=False)
     if source.family == "integer":
-        return _within(raw, digits.whole), exp.TryCast(this=raw, to=target, safe=True), exp.cast(raw, "VARCHAR")
+        return _within(raw, digits.whole), exp.TryCast(this=raw, to=target, safe=True), exp.cast(raw, "VARCHAR", copy=False)
     return exp.false(), exp.Null(), exp.Null()
 
 
@@ -150,7 +150,7 @@ def read_field(field: CaseField, column_name: str | None, source: ColumnType, di
         assert field.kind == TEXT
         good, value = (exp.true(), raw) if source.family == "text" else (exp.false(), exp.Null())
     if default is None:
-        return ReadField(Value(value, digits if numeric else None), exp.and_(present, good), text)
+        return ReadField(Value(value, digits if numeric else None), exp.and_(present, good, copy=False), text)
     filled = exp.Coalesce(this=value, expressions=[default.sql])
     filled_text = exp.Coalesce(this=text, expressions=[default_text]) if text is not None else None
     verdict = exp.Or(this=exp.Paren(this=exp.Not(this=exp.Paren(this=present))), expression=exp.Paren(this=good))

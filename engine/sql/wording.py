@@ -35,7 +35,7 @@ def _group_thousands(whole: exp.Expression, dialect: str) -> exp.Expression:
 
 def money_text(amount: exp.Expression, currency: str, dialect: str) -> exp.Expression:
     """`dsl.currency.format_money` of an amount already rounded to the minor unit."""
-    plain = exp.cast(exp.Abs(this=amount), "VARCHAR")
+    plain = exp.cast(exp.Abs(this=amount.copy()), "VARCHAR", copy=False)
     whole = exp.SplitPart(this=plain, delimiter=text("."), part_index=exp.Literal.number(1))
     digits = _group_thousands(whole, dialect)
     if minor_unit(currency):
