@@ -21,6 +21,7 @@ engine and a warning says so.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from typing import Iterable, Iterator
 
@@ -30,7 +31,7 @@ from engine.decision import Decision
 from engine.sql import compile_policy
 from qa.bulk import checked
 from qa.bulk_engines import EngineUnavailable
-from qa.bulk_sources import INDEX, PYTHON, ROW, Batch, batches_of, fields_of
+from qa.bulk_sources import INDEX, Batch, batches_of, fields_of
 from qa.casefiles import CaseFile, RawRow
 from qa.diff import BehaviourDiff, CaseChange, changed, diff_batches
 from qa.replay import OFFERED_KEY, CaseOutcome, ReplayBatch, Tally, classify, offered_amount, replay_batches
@@ -39,9 +40,15 @@ DEFAULT_MASTER = "local[*]"
 VIEW = "redress_cases"
 
 # Exact decimals, a loud overflow, and a small local footprint (the UI and its port are off).
+# Two optimizer rules are off: ConvertToLocalRelation would evaluate the whole query in the optimizer,
+# interpreted, on one thread, because a batch sent from the driver is a local relation (1 ms a row,
+# measured); CollapseProject would inline each layer of the plan into the next, copying every
+# column as often as it is used. Without them a batch runs as generated code on every core.
 SETTINGS = {
     "spark.sql.ansi.enabled": "true",
     "spark.sql.decimalOperations.allowPrecisionLoss": "false",
+    "spark.sql.optimizer.excludedRules": "org.apache.spark.sql.catalyst.optimizer.ConvertToLocalRelation,"
+                                         "org.apache.spark.sql.catalyst.optimizer.CollapseProject",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",
@@ -73,8 +80,8 @@ def spark_session(master: str = DEFAULT_MASTER):
         try:
             session = builder.getOrCreate()
         except Exception as error:  # pyspark raises bare Exceptions (and Py4J errors) when the JVM cannot start
-            raise SparkUnavailable(f"cannot start Spark with master {master}: {_first_line(error)} "
-                                   "(Spark needs a Java runtime, 17 or newer, on the PATH or in JAVA_HOME)") from None
+            hint = "" if _java_found() else " (Spark needs a Java runtime, 17 or newer: none is in JAVA_HOME or on the PATH)"
+            raise SparkUnavailable(f"cannot start Spark with master {master}: {_first_line(error)}{hint}") from None
         session.sparkContext.setLogLevel("ERROR")
         _sessions[master] = session
         return session
@@ -88,6 +95,14 @@ def _settings(master: str) -> dict[str, str]:
     if master.startswith("local"):
         settings |= {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
     return settings
+
+
+def _java_found() -> bool:
+    """Whether pyspark will find a `java` to start: JAVA_HOME's, else the PATH's."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        return os.access(os.path.join(home, "bin", "java"), os.X_OK)
+    return shutil.which("java") is not None
 
 
 def _first_line(error: BaseException) -> str:
@@ -155,7 +170,9 @@ def _overflow_notes(deciders: list[SparkDecider]) -> list[str]:
 
 
 def _extra_columns(batch: Batch, known: set[str], python_extra: Iterable[str]) -> list[str]:
-    return sorted((batch.seen_columns - known - {ROW, INDEX, PYTHON}) | set(python_extra))
+    """Columns no policy reads that hold a value in some row, as the other engines report them."""
+    seen = set().union(*(row.data.keys() for row in map(batch.raw, range(batch.rows)) if row.data))
+    return sorted((seen - known) | set(python_extra))
 
 
 # ---------------------------------------------------------------- replay
@@ -194,7 +211,7 @@ class SparkReplay:
                     handed_back.add(index)
                 else:
                     outcomes.append(outcome)
-            by_python = python([batch.raw(i) for i in sorted(handed_back)] + batch.unreadable)
+            by_python = python([batch.raw(i) for i in sorted(handed_back)])
             outcomes = sorted(outcomes + by_python.outcomes, key=lambda outcome: outcome.row)
             tally = Tally()
             for outcome in outcomes:
@@ -257,7 +274,7 @@ class SparkDiff:
                     before, after = deciders[0].decision(old, case_id), deciders[1].decision(new, case_id)
                     changes.append(CaseChange(old["row"], case_id, "changed" if changed(before, after) else "unchanged",
                                               before, after))
-            python_changes, python_extra = python([batch.raw(i) for i in sorted(handed_back)] + batch.unreadable)
+            python_changes, python_extra = python([batch.raw(i) for i in sorted(handed_back)])
             changes = sorted(changes + python_changes, key=lambda change: change.row)
             behaviour = BehaviourDiff()
             for change in changes:
@@ -282,6 +299,4 @@ def spark_decisions(policy: Policy, cases: CaseFile | Iterable[RawRow], master: 
             row = batch.raw(result[INDEX])
             decided = result["ok"] and result[INDEX] not in batch.python
             yield row, decider.decision(result, _case_id(batch, result)) if decided else None
-        for row in batch.unreadable:
-            yield row, None
 
