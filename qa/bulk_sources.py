@@ -177,14 +177,39 @@ def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str], strict: 
                     python.append(index)
                     break
                 columns[key][index] = as_text
-        table = {name: pa.array(values, pa.string()) for name, values in columns.items()}
+        table = {name: _text_array(values, python) for name, values in columns.items()}
         table[ROW] = pa.array([row.number for row in batch], pa.int64())
         table[INDEX] = pa.array(range(len(batch)), pa.int64())
-        forced = set(python)
+        forced = set(python)  # after the text columns, which may add rows
         table[PYTHON] = pa.array([index in forced for index in range(len(batch))], pa.bool_())
         yield Batch(pa.table(table), batch.__getitem__, sorted(forced))
         if len(batch) < BATCH_ROWS:
             return
+
+
+def _text_array(values: list, python: list[int]) -> pa.Array:
+    """A text column; a value Arrow cannot hold as UTF-8 (a lone surrogate) or that SQL text would
+    not keep as Python does (a NUL) is left out and its row marked for the compiled engine."""
+    try:
+        if not any(value is not None and "\x00" in value for value in values):
+            return pa.array(values, pa.string())
+    except UnicodeEncodeError:
+        pass
+    kept = []
+    for index, value in enumerate(values):
+        if value is not None and ("\x00" in value or not _encodable(value)):
+            python.append(index)
+            value = None
+        kept.append(value)
+    return pa.array(kept, pa.string())
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def fields_of(*policies: Policy) -> dict[str, str]:
