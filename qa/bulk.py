@@ -93,10 +93,10 @@ class _Unit:
         return sorted(name for name, count in zip(candidates, counts) if count)
 
 
-def _units(cases, fields: dict[str, str]) -> Iterator[_Unit]:
+def _units(cases, fields: dict[str, str], threads: int | None) -> Iterator[_Unit]:
     import duckdb
 
-    con = duckdb.connect()
+    con = duckdb.connect(config={"threads": threads} if threads else {})
     if isinstance(cases, CaseFile) and (cases.format == "parquet" and cases.path != "<stdin>" or plain_csv(cases)):
         try:
             unit = _Unit(con, cases)
@@ -147,9 +147,9 @@ class BulkReplay:
 
     kind = "duckdb"
 
-    def __init__(self, source: str, path: str):
+    def __init__(self, source: str, path: str, threads: int | None = None):
         self.policy = checked(source, path)
-        self.source, self.path = source, path
+        self.source, self.path, self.threads = source, path, threads
         self.minor = minor_unit(self.policy.currency)
         self.extra_columns: dict[str, None] = {}
         self._compiled: dict[tuple, str] = {}
@@ -164,7 +164,7 @@ class BulkReplay:
     def batches(self, cases: CaseFile | Iterable[RawRow], keep_outcomes: bool) -> Iterator[ReplayBatch]:
         python = replay_batches(self.source, self.path, "compiled", None, True)
         known = {f.name for f in self.policy.fields} | {"id", OFFERED_KEY, ROW, INDEX, PYTHON}
-        for unit in _units(cases, fields_of(self.policy)):
+        for unit in _units(cases, fields_of(self.policy), self.threads):
             self._decided(unit)
             groups = unit.con.execute(_REPLAY_GROUPS).fetchall()
             handed_back = sorted(i for group in groups if group[1] == "python" for i in group[12])
@@ -222,10 +222,7 @@ class BulkReplay:
         return tally
 
     def _outcomes(self, unit: _Unit) -> Iterator[CaseOutcome]:
-        result = unit.con.execute(f"SELECT {_OUTCOME} FROM decided WHERE status <> 'python' ORDER BY row")
-        while chunk := result.fetchmany(STREAM_ROWS):
-            for (outcome,) in chunk:
-                yield self._outcome(unit, outcome)
+        return _streamed(unit, f"SELECT {_OUTCOME} FROM decided WHERE status <> 'python' ORDER BY row", self._outcome)
 
     @staticmethod
     def _outcome(unit: _Unit, row: dict) -> CaseOutcome:
@@ -233,6 +230,14 @@ class BulkReplay:
         offered = None if offered is None or offered == "" else offered if isinstance(offered, Decimal) else Decimal(offered)
         return CaseOutcome(row["row"], unit.case_id(row["i"], row["id"]), row["status"], row["rule"], row["floor"],
                            row["ceiling"], row["open_at"], row["approver"], offered)
+
+
+def _streamed(unit: _Unit, query: str, make) -> Iterator:
+    """`make(unit, row)` for every row of a one-column query, fetched a chunk at a time."""
+    result = unit.con.execute(query)
+    while chunk := result.fetchmany(STREAM_ROWS):
+        for (row,) in chunk:
+            yield make(unit, row)
 
 
 def _merged(decided: Iterator, by_python: list) -> Iterator[list]:
@@ -283,8 +288,8 @@ class BulkDiff:
 
     kind = "duckdb"
 
-    def __init__(self, old: tuple[str, str], new: tuple[str, str]):
-        self.old, self.new = old, new
+    def __init__(self, old: tuple[str, str], new: tuple[str, str], threads: int | None = None):
+        self.old, self.new, self.threads = old, new, threads
         self.policies = (checked(*old), checked(*new))
         self.extra_columns: dict[str, None] = {}
         self._compared: dict[tuple, str] = {}
@@ -292,7 +297,7 @@ class BulkDiff:
     def batches(self, cases: CaseFile | Iterable[RawRow], keep_changes: bool) -> Iterator[tuple[BehaviourDiff, list | None, int]]:
         python = diff_batches(*self.old, *self.new, "compiled", None)
         known = {f.name for p in self.policies for f in p.fields} | {"id", OFFERED_KEY, ROW, INDEX, PYTHON}
-        for unit in _units(cases, fields_of(*self.policies)):
+        for unit in _units(cases, fields_of(*self.policies), self.threads):
             key = tuple(sorted(unit.types.items()))
             if key not in self._compared:
                 old, new = (compile_policy(p, "duckdb", "cases", unit.types, carry=CARRIED, wording=False).sql() for p in self.policies)
@@ -350,10 +355,7 @@ class BulkDiff:
         return behaviour
 
     def _changes(self, unit: _Unit) -> Iterator[CaseChange]:
-        result = unit.con.execute(f"SELECT {_CHANGE} FROM compared WHERE status <> 'python' ORDER BY row")
-        while chunk := result.fetchmany(STREAM_ROWS):
-            for (change,) in chunk:
-                yield self._change(unit, change)
+        return _streamed(unit, f"SELECT {_CHANGE} FROM compared WHERE status <> 'python' ORDER BY row", self._change)
 
     def _change(self, unit: _Unit, row: dict) -> CaseChange:
         case_id = unit.case_id(row["i"], row["id"])

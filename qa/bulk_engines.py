@@ -8,8 +8,9 @@ BULK_KINDS = ("duckdb", "compiled", "durable", "spark")
 
 
 def replay_engine(source: str, path: str, kind: str, workers: int):
-    """The replay for an engine kind: DuckDB when asked and exact, else `Replay`. Returns the
-    replay and, when DuckDB was asked but cannot decide the policy exactly, why."""
+    """The replay for an engine kind: DuckDB when asked and exact (on `workers` threads), else
+    `Replay` (on `workers` processes). Returns the replay and, when DuckDB was asked but cannot
+    decide the policy exactly, why."""
     from qa.replay import Replay
 
     if kind == "duckdb":
@@ -17,7 +18,7 @@ def replay_engine(source: str, path: str, kind: str, workers: int):
 
         reason = sql_refusal(checked(source, path))
         if reason is None:
-            return BulkReplay(source, path), None
+            return BulkReplay(source, path, workers), None
         return Replay(source, path, "compiled", workers), f"{reason}; using the compiled engine"
     return Replay(source, path, kind, workers), None
 
@@ -31,7 +32,7 @@ def diff_engine(old: tuple[str, str], new: tuple[str, str], kind: str, workers: 
 
         reasons = [r for r in (sql_refusal(checked(*old)), sql_refusal(checked(*new))) if r]
         if not reasons:
-            return BulkDiff(old, new), None
+            return BulkDiff(old, new, workers), None
         return CaseDiff(old, new, "compiled", workers), f"{reasons[0]}; using the compiled engine"
     return CaseDiff(old, new, kind, workers), None
 

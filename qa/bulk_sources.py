@@ -13,6 +13,7 @@ Every relation has `_row` (the row number), `_i` (where to find the row again) a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
@@ -107,22 +108,36 @@ class NativeFile:
 
 def plain_csv(case_file: CaseFile) -> bool:
     """Whether DuckDB reads the CSV file exactly as the Python reader does, one row per line: no
-    quote, NUL, carriage return or blank line after the header (blank lines at the very end are
-    ignored by both). A cell count that does not match the header, or bytes that are not UTF-8,
-    make DuckDB stop with an error, and the caller reads the file with the Python reader instead."""
+    NUL, carriage return or blank line after the header (blank lines at the very end are ignored by
+    both), and quotes only around whole cells that stay on their line (`"case-1",12.50`), never
+    doubled or in the middle of a cell. A cell count that does not match the header, or bytes that
+    are not UTF-8, make DuckDB stop with an error, and the caller reads the file with the Python
+    reader instead."""
     if case_file.format != "csv" or case_file.path == "-" or len(case_file.columns) < 2:
         return False
     with open(case_file.path, "rb") as stream:
         stream.readline()
-        previous = b"\n"
+        previous, tail = b"\n", b""
         for chunk, last in _chunks(stream):
-            if b'"' in chunk or b"\x00" in chunk or b"\r" in chunk:
+            if b"\x00" in chunk or b"\r" in chunk:
                 return False
             joined = previous + chunk
             if b"\n\n" in (joined.rstrip(b"\n") if last else joined):
                 return False
+            if b'"' in chunk:
+                lines = (tail + chunk).split(b"\n")
+                tail = b"" if last else lines.pop()
+                if _STRAY_QUOTE.search(b"\n" + b"\n".join(lines) + b"\n") or any(line.count(b'"') % 2 for line in lines):
+                    return False
+            else:
+                tail = b"" if last else (tail + chunk).rsplit(b"\n", 1)[-1]
             previous = chunk[-1:]
     return True
+
+
+# A quote inside a cell (no comma or line break on either side: `a"b`, a doubled `""` inside a
+# quoted cell) or standing alone between two (`,",`). Every other quote opens or closes a cell.
+_STRAY_QUOTE = re.compile(rb'[^,\n]"[^,\n]|[,\n]"[,\n]')
 
 
 def _chunks(stream) -> Iterator[tuple[bytes, bool]]:

@@ -25,7 +25,7 @@ from redress.inputs import load_checked_policy
 from redress.output import to_json_line
 
 READ_BYTES = 1 << 20
-BATCH_BYTES = 1 << 26  # what is already waiting is read on, up to this much, into one batch
+BATCH_BYTES = 1 << 23  # what is already waiting is read on, up to this much, into one batch
 _BREAK = re.compile(r"\r\n|\r|\n")
 
 

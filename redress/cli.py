@@ -200,7 +200,7 @@ bulk_engine_option = click.option(
     help="duckdb: the policy compiled to one SQL query (falls back to compiled, with a warning, for a policy "
          "SQL cannot compute exactly); compiled, durable: case by case on --workers processes; spark: Apache Spark.")
 workers_option = click.option("--workers", type=click.IntRange(1, 64), default=None,
-                              help="Processes deciding cases (default: one per core).")
+                              help="Processes deciding cases (threads for --engine duckdb; default: one per core).")
 
 
 @cli.command()
