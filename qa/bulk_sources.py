@@ -13,7 +13,6 @@ Every relation has `_row` (the row number), `_i` (where to find the row again) a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
@@ -106,38 +105,48 @@ class NativeFile:
         return found
 
 
-def plain_csv(case_file: CaseFile) -> bool:
-    """Whether DuckDB reads the CSV file exactly as the Python reader does, one row per line: no
-    NUL, carriage return or blank line after the header (blank lines at the very end are ignored by
-    both), and quotes only around whole cells that stay on their line (`"case-1",12.50`), never
-    doubled or in the middle of a cell. A cell count that does not match the header, or bytes that
-    are not UTF-8, make DuckDB stop with an error, and the caller reads the file with the Python
-    reader instead."""
+def plain_csv_rows(case_file: CaseFile) -> int | None:
+    """How many data rows DuckDB must read from the CSV file when it reads it exactly as the Python
+    reader does, one row per line; None when it may not: a NUL, a carriage return, a blank line
+    after the header (blank lines at the very end are ignored by both), or a quote inside a cell
+    (`a"b`, a doubled `""`). Quoted cells are fine, but one spanning lines would make DuckDB read
+    fewer rows than there are lines: the caller compares the counts. A cell count that does not
+    match the header, or bytes that are not UTF-8, make DuckDB stop with an error; the caller then
+    reads the file with the Python reader instead."""
     if case_file.format != "csv" or case_file.path == "-" or len(case_file.columns) < 2:
-        return False
+        return None
+    breaks = 0
     with open(case_file.path, "rb") as stream:
         stream.readline()
-        previous, tail = b"\n", b""
-        for chunk, last in _chunks(stream):
-            if b"\x00" in chunk or b"\r" in chunk:
-                return False
-            joined = previous + chunk
-            if b"\n\n" in (joined.rstrip(b"\n") if last else joined):
-                return False
-            if b'"' in chunk:
-                lines = (tail + chunk).split(b"\n")
-                tail = b"" if last else lines.pop()
-                if _STRAY_QUOTE.search(b"\n" + b"\n".join(lines) + b"\n") or any(line.count(b'"') % 2 for line in lines):
-                    return False
-            else:
-                tail = b"" if last else (tail + chunk).rsplit(b"\n", 1)[-1]
-            previous = chunk[-1:]
-    return True
+        for block in _line_blocks(stream):
+            if b"\x00" in block or b"\r" in block or b"\n\n" in block or not _quotes_bound_cells(block):
+                return None
+            breaks += block.count(b"\n") - 1
+    return breaks
 
 
-# A quote inside a cell (no comma or line break on either side: `a"b`, a doubled `""` inside a
-# quoted cell) or standing alone between two (`,",`). Every other quote opens or closes a cell.
-_STRAY_QUOTE = re.compile(rb'[^,\n]"[^,\n]|[,\n]"[,\n]')
+def _line_blocks(stream) -> Iterator[bytes]:
+    """The rest of the stream in blocks of whole lines, each as `\n` + lines + `\n`, the blank
+    lines at the very end left out."""
+    rest = b""
+    for chunk, last in _chunks(stream):
+        data = rest + chunk
+        cut = len(data) if last else data.rfind(b"\n") + 1
+        block, rest = data[:cut].rstrip(b"\n") if last else data[:cut - 1], data[cut:]
+        if block:
+            yield b"\n" + block + b"\n"
+
+
+def _quotes_bound_cells(block: bytes) -> bool:
+    """Whether every quote in the block opens a cell (after a comma or a line break) or closes one
+    (before them), never both (`,",`) and never neither (`a"b`, a doubled `""` inside a cell)."""
+    quotes = block.count(b'"')
+    if not quotes:
+        return True
+    opening = block.count(b',"') + block.count(b'\n"')
+    closing = block.count(b'",') + block.count(b'"\n')
+    both = block.count(b',",') + block.count(b'\n",') + block.count(b',"\n') + block.count(b'\n"\n')
+    return not both and opening + closing == quotes
 
 
 def _chunks(stream) -> Iterator[tuple[bytes, bool]]:

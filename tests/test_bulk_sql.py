@@ -331,3 +331,18 @@ def test_in_process_replay_and_diff_tallies_match(case_files):
             diffs.append(behaviour.to_json())
         assert diffs[0] == diffs[1] and diffs[0]["changed"] > 0
     assert Decimal(tallies[0]["totals"]["ceiling"]) > 0
+
+
+@pytest.mark.parametrize("trouble", [
+    'X1,defective_product,68.00,36.65,,153.00,1,1077.00,133.99,,31,,,false',  # a cell short, past DuckDB's sample
+    'X2,"defective\nproduct",68.00,36.65,,153.00,1,1077.00,133.99,,31,,,false,5',  # a quoted cell spanning lines
+    'X3, "wrong_item",68.00,36.65,,153.00,1,1077.00,133.99,,31,,,false,5',  # a quote after a space
+])
+def test_csv_files_duckdb_would_read_differently_go_to_the_python_reader(tmp_path, trouble):
+    sample = (REPO / "policies" / "hardware_store.cases.csv").read_text().splitlines()
+    path = tmp_path / "cases.csv"
+    path.write_text("\n".join([sample[0], *sample[1:] * 12, trouble, *sample[1:50]]) + "\n")
+    policy = REPO / "policies" / "hardware_store.policy"
+    results = {engine: _cli("replay", policy, path, "--engine", engine, "--format", "json") for engine in ("duckdb", "compiled")}
+    assert _without_timing(results["duckdb"].stdout) == _without_timing(results["compiled"].stdout)
+    assert json.loads(results["duckdb"].stdout)["cases"] == 12 * 2000 + 1 + 49
