@@ -24,7 +24,7 @@ from dsl.currency import minor_unit
 from dsl.model import Policy
 from engine.decision import Decision
 from engine.sql import ColumnType, Digits, NotExact, compile_policy, decimal_value
-from qa.bulk_sources import INDEX, PYTHON, ROW, NativeFile, batches_of, fields_of, plain_csv
+from qa.bulk_sources import INDEX, PYTHON, ROW, NativeFile, batches_of, fields_of, plain_csv_rows
 from qa.casefiles import CaseFile, RawRow
 from qa.diff import BehaviourDiff, CaseChange, diff_batches
 from qa.replay import OFFERED_KEY, CaseOutcome, ReplayBatch, RuleTally, Tally, replay_batches
@@ -60,6 +60,7 @@ class _Unit:
 
     def __init__(self, con, cases: CaseFile | Iterable[RawRow] | None, batch=None):
         self.con, self.batch = con, batch
+        self.expected_rows: int | None = None  # for a CSV file: the rows it must read, one per line
         if batch is None:
             self.native = NativeFile(con, cases)
             con.execute(f"CREATE OR REPLACE TEMP VIEW cases AS {self.native.select}")
@@ -93,22 +94,53 @@ class _Unit:
         return sorted(name for name, count in zip(candidates, counts) if count)
 
 
-def _units(cases, fields: dict[str, str]) -> Iterator[_Unit]:
+def _units(cases, fields: dict[str, str], threads: int | None) -> Iterator[_Unit]:
+    """The file as one unit DuckDB reads itself when it can, else batches of Python-read rows.
+    A caller that finds the file unit read a different number of rows than `expected_rows` (a
+    quoted cell spanning lines) calls `throw(_Misread)` and gets the Python-read batches instead."""
     import duckdb
 
-    con = duckdb.connect()
-    if isinstance(cases, CaseFile) and (cases.format == "parquet" and cases.path != "<stdin>" or plain_csv(cases)):
+    con = duckdb.connect(config={"threads": threads} if threads else {})
+    native = isinstance(cases, CaseFile) and cases.format == "parquet" and cases.path != "<stdin>"
+    expected = plain_csv_rows(cases) if isinstance(cases, CaseFile) and not native else None
+    if native or expected is not None:
         try:
             unit = _Unit(con, cases)
-            yield unit
-            return
         except duckdb.Error:
-            if cases.format == "parquet":
-                raise
-            # DuckDB refused the CSV (a row with the wrong number of cells, bytes that are not UTF-8):
-            # read it with the Python reader instead, which reports each such row.
+            unit = None  # DuckDB refused the file: the Python reader reports each bad row, or the file's error
+        if unit is not None:
+            unit.expected_rows = expected
+            try:
+                yield unit
+                return
+            except _Misread:
+                # DuckDB could not read the file as Python does (a CSV row with the wrong number of
+                # cells, bytes that are not UTF-8, a quoted cell spanning lines, a damaged Parquet page).
+                yield None  # the answer to `throw`; the Python-read batches follow
     for batch in batches_of(cases, fields):
         yield _Unit(con, None, batch)
+
+
+class _Misread(Exception):
+    """DuckDB read a CSV file into a different number of rows than it has lines."""
+
+
+def _grouped(units, unit: _Unit, query: str, count_at: int) -> list | None:
+    """The unit's aggregate rows; None when DuckDB could not read a file unit as the Python reader
+    does (an error, or another number of rows than the file has lines), after switching `units`
+    over to the Python reader (see `_units`)."""
+    import duckdb
+
+    try:
+        groups = unit.con.execute(query).fetchall()
+    except duckdb.Error:
+        if unit.native is None:
+            raise
+        groups = None
+    if groups is not None and unit.expected_rows in (None, sum(group[count_at] for group in groups)):
+        return groups
+    units.throw(_Misread())
+    return None
 
 
 def _offered_columns(types: dict[str, str]) -> str:
@@ -147,9 +179,9 @@ class BulkReplay:
 
     kind = "duckdb"
 
-    def __init__(self, source: str, path: str):
+    def __init__(self, source: str, path: str, threads: int | None = None):
         self.policy = checked(source, path)
-        self.source, self.path = source, path
+        self.source, self.path, self.threads = source, path, threads
         self.minor = minor_unit(self.policy.currency)
         self.extra_columns: dict[str, None] = {}
         self._compiled: dict[tuple, str] = {}
@@ -164,9 +196,12 @@ class BulkReplay:
     def batches(self, cases: CaseFile | Iterable[RawRow], keep_outcomes: bool) -> Iterator[ReplayBatch]:
         python = replay_batches(self.source, self.path, "compiled", None, True)
         known = {f.name for f in self.policy.fields} | {"id", OFFERED_KEY, ROW, INDEX, PYTHON}
-        for unit in _units(cases, fields_of(self.policy)):
+        units = _units(cases, fields_of(self.policy), self.threads)
+        for unit in units:
             self._decided(unit)
-            groups = unit.con.execute(_REPLAY_GROUPS).fetchall()
+            groups = _grouped(units, unit, _REPLAY_GROUPS, 2)
+            if groups is None:
+                continue
             handed_back = sorted(i for group in groups if group[1] == "python" for i in group[12])
             by_python = python(unit.raw_rows(handed_back))
             tally = self._tally(unit, groups, by_python.outcomes)
@@ -222,10 +257,7 @@ class BulkReplay:
         return tally
 
     def _outcomes(self, unit: _Unit) -> Iterator[CaseOutcome]:
-        result = unit.con.execute(f"SELECT {_OUTCOME} FROM decided WHERE status <> 'python' ORDER BY row")
-        while chunk := result.fetchmany(STREAM_ROWS):
-            for (outcome,) in chunk:
-                yield self._outcome(unit, outcome)
+        return _streamed(unit, f"SELECT {_OUTCOME} FROM decided WHERE status <> 'python' ORDER BY row", self._outcome)
 
     @staticmethod
     def _outcome(unit: _Unit, row: dict) -> CaseOutcome:
@@ -233,6 +265,14 @@ class BulkReplay:
         offered = None if offered is None or offered == "" else offered if isinstance(offered, Decimal) else Decimal(offered)
         return CaseOutcome(row["row"], unit.case_id(row["i"], row["id"]), row["status"], row["rule"], row["floor"],
                            row["ceiling"], row["open_at"], row["approver"], offered)
+
+
+def _streamed(unit: _Unit, query: str, make) -> Iterator:
+    """`make(unit, row)` for every row of a one-column query, fetched a chunk at a time."""
+    result = unit.con.execute(query)
+    while chunk := result.fetchmany(STREAM_ROWS):
+        for (row,) in chunk:
+            yield make(unit, row)
 
 
 def _merged(decided: Iterator, by_python: list) -> Iterator[list]:
@@ -283,8 +323,8 @@ class BulkDiff:
 
     kind = "duckdb"
 
-    def __init__(self, old: tuple[str, str], new: tuple[str, str]):
-        self.old, self.new = old, new
+    def __init__(self, old: tuple[str, str], new: tuple[str, str], threads: int | None = None):
+        self.old, self.new, self.threads = old, new, threads
         self.policies = (checked(*old), checked(*new))
         self.extra_columns: dict[str, None] = {}
         self._compared: dict[tuple, str] = {}
@@ -292,13 +332,16 @@ class BulkDiff:
     def batches(self, cases: CaseFile | Iterable[RawRow], keep_changes: bool) -> Iterator[tuple[BehaviourDiff, list | None, int]]:
         python = diff_batches(*self.old, *self.new, "compiled", None)
         known = {f.name for p in self.policies for f in p.fields} | {"id", OFFERED_KEY, ROW, INDEX, PYTHON}
-        for unit in _units(cases, fields_of(*self.policies)):
+        units = _units(cases, fields_of(*self.policies), self.threads)
+        for unit in units:
             key = tuple(sorted(unit.types.items()))
             if key not in self._compared:
                 old, new = (compile_policy(p, "duckdb", "cases", unit.types, carry=CARRIED, wording=False).sql() for p in self.policies)
                 self._compared[key] = _COMPARED.format(old=old, new=new)
             unit.con.execute(f"CREATE OR REPLACE TEMP VIEW compared AS {self._compared[key]}")
-            groups = unit.con.execute(_DIFF_GROUPS).fetchall()
+            groups = _grouped(units, unit, _DIFF_GROUPS, 3)
+            if groups is None:
+                continue
             handed_back = sorted(i for group in groups if group[0] == "python" for i in group[10])
             python_changes, python_extra = python(unit.raw_rows(handed_back))
             behaviour = self._behaviour(unit, groups, python_changes)
@@ -350,10 +393,7 @@ class BulkDiff:
         return behaviour
 
     def _changes(self, unit: _Unit) -> Iterator[CaseChange]:
-        result = unit.con.execute(f"SELECT {_CHANGE} FROM compared WHERE status <> 'python' ORDER BY row")
-        while chunk := result.fetchmany(STREAM_ROWS):
-            for (change,) in chunk:
-                yield self._change(unit, change)
+        return _streamed(unit, f"SELECT {_CHANGE} FROM compared WHERE status <> 'python' ORDER BY row", self._change)
 
     def _change(self, unit: _Unit, row: dict) -> CaseChange:
         case_id = unit.case_id(row["i"], row["id"])

@@ -13,26 +13,31 @@ class EngineUnavailable(RuntimeError):
     message says why. Never replaced by another engine silently."""
 
 
+def _not_exact(*versions: tuple[str, str]) -> str | None:
+    """Why SQL cannot decide one of the policies (source, path) exactly, as a warning; None if it can."""
+    from qa.bulk import checked, sql_refusal
+
+    reasons = [reason for reason in (sql_refusal(checked(*version)) for version in versions) if reason]
+    return f"{reasons[0]}; using the compiled engine" if reasons else None
+
+
 def replay_engine(source: str, path: str, kind: str, workers: int, spark_master: str | None = None):
-    """The replay for an engine kind: DuckDB or Spark when asked and exact, else `Replay`. Returns
-    the replay and, when a SQL engine was asked but cannot decide the policy exactly, why."""
+    """The replay for an engine kind: DuckDB when asked and exact (on `workers` threads), Spark
+    likewise (on `spark_master`), else `Replay` (on `workers` processes). Returns the replay and,
+    when a SQL engine was asked but cannot decide the policy exactly, why."""
     from qa.replay import Replay
 
-    if kind == "spark":
-        from qa.bulk import checked, sql_refusal
-        from qa.spark_engine import DEFAULT_MASTER, SparkReplay
+    if kind in ("duckdb", "spark"):
+        reason = _not_exact((source, path))
+        if reason is not None:
+            return Replay(source, path, "compiled", workers), reason
+        if kind == "spark":
+            from qa.spark_engine import DEFAULT_MASTER, SparkReplay
 
-        reason = sql_refusal(checked(source, path))
-        if reason is None:
             return SparkReplay(source, path, spark_master or DEFAULT_MASTER), None
-        return Replay(source, path, "compiled", workers), f"{reason}; using the compiled engine"
-    if kind == "duckdb":
-        from qa.bulk import BulkReplay, checked, sql_refusal
+        from qa.bulk import BulkReplay
 
-        reason = sql_refusal(checked(source, path))
-        if reason is None:
-            return BulkReplay(source, path), None
-        return Replay(source, path, "compiled", workers), f"{reason}; using the compiled engine"
+        return BulkReplay(source, path, workers), None
     return Replay(source, path, kind, workers), None
 
 
@@ -40,20 +45,15 @@ def diff_engine(old: tuple[str, str], new: tuple[str, str], kind: str, workers: 
     """The case diff for an engine kind, as `replay_engine`."""
     from qa.diff import CaseDiff
 
-    if kind == "spark":
-        from qa.bulk import checked, sql_refusal
-        from qa.spark_engine import DEFAULT_MASTER, SparkDiff
+    if kind in ("duckdb", "spark"):
+        reason = _not_exact(old, new)
+        if reason is not None:
+            return CaseDiff(old, new, "compiled", workers), reason
+        if kind == "spark":
+            from qa.spark_engine import DEFAULT_MASTER, SparkDiff
 
-        reasons = [r for r in (sql_refusal(checked(*old)), sql_refusal(checked(*new))) if r]
-        if not reasons:
             return SparkDiff(old, new, spark_master or DEFAULT_MASTER), None
-        return CaseDiff(old, new, "compiled", workers), f"{reasons[0]}; using the compiled engine"
-    if kind == "duckdb":
-        from qa.bulk import BulkDiff, checked, sql_refusal
+        from qa.bulk import BulkDiff
 
-        reasons = [r for r in (sql_refusal(checked(*old)), sql_refusal(checked(*new))) if r]
-        if not reasons:
-            return BulkDiff(old, new), None
-        return CaseDiff(old, new, "compiled", workers), f"{reasons[0]}; using the compiled engine"
+        return BulkDiff(old, new, workers), None
     return CaseDiff(old, new, kind, workers), None
-

@@ -105,24 +105,48 @@ class NativeFile:
         return found
 
 
-def plain_csv(case_file: CaseFile) -> bool:
-    """Whether DuckDB reads the CSV file exactly as the Python reader does, one row per line: no
-    quote, NUL, carriage return or blank line after the header (blank lines at the very end are
-    ignored by both). A cell count that does not match the header, or bytes that are not UTF-8,
-    make DuckDB stop with an error, and the caller reads the file with the Python reader instead."""
+def plain_csv_rows(case_file: CaseFile) -> int | None:
+    """How many data rows DuckDB must read from the CSV file when it reads it exactly as the Python
+    reader does, one row per line; None when it may not: a NUL, a carriage return, a blank line
+    after the header (blank lines at the very end are ignored by both), or a quote inside a cell
+    (`a"b`, a doubled `""`). Quoted cells are fine, but one spanning lines would make DuckDB read
+    fewer rows than there are lines: the caller compares the counts. A cell count that does not
+    match the header, or bytes that are not UTF-8, make DuckDB stop with an error; the caller then
+    reads the file with the Python reader instead."""
     if case_file.format != "csv" or case_file.path == "-" or len(case_file.columns) < 2:
-        return False
+        return None
+    breaks = 0
     with open(case_file.path, "rb") as stream:
         stream.readline()
-        previous = b"\n"
-        for chunk, last in _chunks(stream):
-            if b'"' in chunk or b"\x00" in chunk or b"\r" in chunk:
-                return False
-            joined = previous + chunk
-            if b"\n\n" in (joined.rstrip(b"\n") if last else joined):
-                return False
-            previous = chunk[-1:]
-    return True
+        for block in _line_blocks(stream):
+            if b"\x00" in block or b"\r" in block or b"\n\n" in block or not _quotes_bound_cells(block):
+                return None
+            breaks += block.count(b"\n") - 1
+    return breaks
+
+
+def _line_blocks(stream) -> Iterator[bytes]:
+    """The rest of the stream in blocks of whole lines, each as `\n` + lines + `\n`, the blank
+    lines at the very end left out."""
+    rest = b""
+    for chunk, last in _chunks(stream):
+        data = rest + chunk
+        cut = len(data) if last else data.rfind(b"\n") + 1
+        block, rest = data[:cut].rstrip(b"\n") if last else data[:cut - 1], data[cut:]
+        if block:
+            yield b"\n" + block + b"\n"
+
+
+def _quotes_bound_cells(block: bytes) -> bool:
+    """Whether every quote in the block opens a cell (after a comma or a line break) or closes one
+    (before them), never both (`,",`) and never neither (`a"b`, a doubled `""` inside a cell)."""
+    quotes = block.count(b'"')
+    if not quotes:
+        return True
+    opening = block.count(b',"') + block.count(b'\n"')
+    closing = block.count(b'",') + block.count(b'"\n')
+    both = block.count(b',",') + block.count(b'\n",') + block.count(b',"\n') + block.count(b'\n"\n')
+    return not both and opening + closing == quotes
 
 
 def _chunks(stream) -> Iterator[tuple[bytes, bool]]:
@@ -177,14 +201,39 @@ def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str], strict: 
                     python.append(index)
                     break
                 columns[key][index] = as_text
-        table = {name: pa.array(values, pa.string()) for name, values in columns.items()}
+        table = {name: _text_array(values, python) for name, values in columns.items()}
         table[ROW] = pa.array([row.number for row in batch], pa.int64())
         table[INDEX] = pa.array(range(len(batch)), pa.int64())
-        forced = set(python)
+        forced = set(python)  # after the text columns, which may add rows
         table[PYTHON] = pa.array([index in forced for index in range(len(batch))], pa.bool_())
         yield Batch(pa.table(table), batch.__getitem__, sorted(forced))
         if len(batch) < BATCH_ROWS:
             return
+
+
+def _text_array(values: list, python: list[int]) -> pa.Array:
+    """A text column; a value Arrow cannot hold as UTF-8 (a lone surrogate) or that SQL text would
+    not keep as Python does (a NUL) is left out and its row marked for the compiled engine."""
+    try:
+        if not any(value is not None and "\x00" in value for value in values):
+            return pa.array(values, pa.string())
+    except UnicodeEncodeError:
+        pass
+    kept = []
+    for index, value in enumerate(values):
+        if value is not None and ("\x00" in value or not _encodable(value)):
+            python.append(index)
+            value = None
+        kept.append(value)
+    return pa.array(kept, pa.string())
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def fields_of(*policies: Policy) -> dict[str, str]:

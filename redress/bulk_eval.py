@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import select
 import sys
 from json import dumps
 from json.encoder import encode_basestring
@@ -23,6 +24,7 @@ from redress.inputs import load_checked_policy
 from redress.output import to_json_line
 
 READ_BYTES = 1 << 20
+BATCH_BYTES = 1 << 23  # what is already waiting is read on, up to this much, into one batch
 _BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -44,7 +46,7 @@ def _complete_lines(stream, encoding: str, errors: str) -> Iterator[list[str]]:
     decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
     read = getattr(stream, "read1", stream.read)
     while True:
-        chunk = read(READ_BYTES)
+        chunk = _waiting(stream, read)
         text = pending + decoder.decode(chunk, final=not chunk)
         if not chunk:
             if text:
@@ -60,6 +62,24 @@ def _complete_lines(stream, encoding: str, errors: str) -> Iterator[list[str]]:
         pending = pieces[-1] + held
         if lines:
             yield lines
+
+
+def _waiting(stream, read) -> bytes:
+    """At least one byte (blocking until there is one, or b"" at the end), then whatever else is
+    already waiting, up to `BATCH_BYTES`: a query has a fixed cost, so a full pipe is one batch."""
+    chunk = read(READ_BYTES)
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return chunk
+    parts, size = [chunk], len(chunk)
+    while chunk and size < BATCH_BYTES and select.select([descriptor], [], [], 0)[0]:
+        chunk = read(READ_BYTES)
+        parts.append(chunk)
+        size += len(chunk)
+        if not chunk:
+            break
+    return b"".join(parts)
 
 
 def evaluate_jsonl_in_bulk(policy_path: str, summary: Callable[[int, int], int]) -> int:

@@ -14,7 +14,8 @@ import sys
 
 import click
 
-from redress.output import ExitCode, Failure, emit, emit_json, quiet_broken_pipe, report_failure, say
+from redress.negotiate_command import negotiate
+from redress.output import ExitCode, Failure, counted, emit, emit_json, fail, quiet_broken_pipe, report_failure, say
 
 FORMATS = click.Choice(["text", "json"])
 ENGINES = ["duckdb", "compiled", "durable", "spark"]
@@ -66,37 +67,47 @@ def check_spark_master(engine_kind: str, spark_master: str | None) -> None:
 # ---------------------------------------------------------------- check
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=False))
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too (wording of `say` texts and gestures).")
 @format_option
-def check(files: tuple[str, ...], output_format: str) -> None:
+def check(files: tuple[str, ...], strict: bool, output_format: str) -> None:
     """Check policy files and report every problem with file:line:column.
 
-    Exit 0 when all files are clean, 1 when any has errors, 2 when a file cannot be read."""
+    Exit 0 when all files are clean (warnings allowed unless --strict), 1 when any has errors, 2 when
+    a file cannot be read."""
     wants_json(output_format)
     from dsl.checker import check_file
     from dsl.diagnostics import render
+    from redress.inputs import why_unreadable
 
     diagnostics, unreadable = [], []
     for path in files:
         try:
             result = check_file(path)
         except (OSError, UnicodeDecodeError) as error:
-            unreadable.append((path, getattr(error, "strerror", None) or "not UTF-8 text"))
+            unreadable.append((path, why_unreadable(error)))
             continue
         diagnostics += result.diagnostics
         if output_format == "text":
             for diagnostic in result.diagnostics:
                 emit(render(diagnostic, result.source) + "\n")
     errors = sum(d.severity == "error" for d in diagnostics)
+    if output_format == "json" and unreadable:
+        # The error object every command prints, with what the readable files said.
+        fail("; ".join(f"{path}: {reason}" for path, reason in unreadable), ExitCode.INPUT_ERROR,
+             {"unreadable": [{"file": path, "reason": reason} for path, reason in unreadable],
+              "diagnostics": [d.to_json() for d in diagnostics]})
+    warnings = len(diagnostics) - errors
     if output_format == "json":
         emit_json([d.to_json() for d in diagnostics])
     for path, reason in unreadable:
         say(f"redress: error: {path}: {reason}")
     if output_format == "text" and len(unreadable) < len(files):
         checked = len(files) - len(unreadable)
-        say(f"{checked} file{'s' if checked != 1 else ''} checked: " + (f"{errors} error{'s' if errors != 1 else ''}" if errors else "no errors"))
+        say(f"{counted(checked, 'file')} checked: " + (counted(errors, "error") if errors else "no errors")
+            + (f", {counted(warnings, 'warning')}" if warnings else ""))
     if unreadable:
         sys.exit(ExitCode.INPUT_ERROR)
-    sys.exit(ExitCode.FINDINGS if errors else ExitCode.OK)
+    sys.exit(ExitCode.FINDINGS if errors or (strict and warnings) else ExitCode.OK)
 
 
 # ---------------------------------------------------------------- fmt
@@ -112,11 +123,11 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
     from dsl.diagnostics import render
     from dsl.formatter import FormatError, format_source
     from qa.atomic import write_atomically
-    from redress.inputs import read_text
+    from redress.inputs import read_policy_text
 
     changed, broken = [], 0
     for path in files:
-        source = read_text(path)
+        source = read_policy_text(path)
         try:
             formatted = format_source(source, "<stdin>" if path == "-" else path)
         except FormatError as error:
@@ -136,9 +147,23 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
                 say(f"reformatted {path}")
     if output_format == "json":
         emit_json({"changed": changed, "unchanged": [p for p in files if p not in changed], "check": check_only})
+    elif any(path != "-" for path in files):  # stdout holds the text of `-`: nothing to sum up
+        say(fmt_summary(len(changed), len(files) - len(changed) - broken, broken, check_only))
     if broken:
         sys.exit(ExitCode.INPUT_ERROR)
     sys.exit(ExitCode.FINDINGS if check_only and changed else ExitCode.OK)
+
+
+def fmt_summary(changed: int, unchanged: int, broken: int, check_only: bool) -> str:
+    """Ruff's summary line: `1 file reformatted, 2 files left unchanged`."""
+    parts = []
+    if changed:
+        parts.append(f"{counted(changed, 'file')} {'would be reformatted' if check_only else 'reformatted'}")
+    if unchanged:
+        parts.append(f"{counted(unchanged, 'file')} {'already formatted' if check_only else 'left unchanged'}")
+    if broken:
+        parts.append(f"{counted(broken, 'file')} not formatted (see the errors above)")
+    return ", ".join(parts)
 
 
 # ---------------------------------------------------------------- eval
@@ -150,7 +175,7 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
 @click.option("--engine", "engine_kind", type=click.Choice(ENGINES),
               help="Default: durable for --case; duckdb for --jsonl (durable with --explain).")
 @click.option("--format", "output_format", type=FORMATS, default="json", show_default=True,
-              help="json (the decision of LANGUAGE.md) or text (a summary for people).")
+              help="json (the decision of docs/language.md) or text (a summary for people).")
 def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: bool, engine_kind: str, output_format: str) -> None:
     """Decide cases against a policy.
 
@@ -160,6 +185,8 @@ def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: b
 
     if jsonl == (case_argument is not None):
         raise click.UsageError("give exactly one of --case or --jsonl")
+    if jsonl and output_format == "text":
+        raise click.UsageError("--jsonl writes one JSON decision per line; --format text is for --case")
     if engine_kind == "spark":
         raise click.UsageError("--engine spark runs replays and diffs of case files on a cluster; eval decides here: "
                                "use --engine duckdb, compiled or durable")
@@ -210,7 +237,7 @@ spark_master_option = click.option("--spark-master", metavar="URL",
                                    help="With --engine spark: the cluster to run on (spark://host:7077, yarn, "
                                         "k8s://...; default local[*], Spark inside this process).")
 workers_option = click.option("--workers", type=click.IntRange(1, 64), default=None,
-                              help="Processes deciding cases (default: one per core).")
+                              help="Processes deciding cases (threads for --engine duckdb; default: one per core).")
 
 
 @cli.command()
@@ -298,6 +325,10 @@ def workbench(policy: str | None, cases_path: str | None) -> None:
     from workbench.app import run
 
     sys.exit(run(policy, cases_path))
+
+
+# ---------------------------------------------------------------- negotiate
+cli.add_command(negotiate)
 
 
 def main() -> None:

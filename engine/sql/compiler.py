@@ -80,8 +80,8 @@ class _Compiler:
         self.kinds = {f.name: f.kind for f in policy.fields} | {let.name: let.kind for let in policy.lets}
         self.number_texts: dict[str, exp.Expression] = {}
 
-    def money(self, amount: exp.Expression) -> exp.Expression:
-        return money_text(amount, self.policy.currency, self.dialect)
+    def money(self, amount: exp.Expression, negative: exp.Expression | None = None) -> exp.Expression:
+        return money_text(amount, self.policy.currency, self.dialect, negative)
 
     def constant_money(self, amount) -> str:
         return format_money(amount, self.policy.currency)
@@ -90,7 +90,7 @@ class _Compiler:
         policy = self.policy
         layers = self._read()
         for level in _lets_by_level(policy):
-            compiler = ExpressionCompiler(self.scope)
+            compiler = ExpressionCompiler(self.scope, self.dialect == "duckdb")
             values = {let.name: compiler.value(let.expr, f"let {let.name}") for let in level}
             layers.add({f"_l_{name}": value.sql for name, value in values.items()})
             for name, value in values.items():
@@ -126,7 +126,7 @@ class _Compiler:
 
     # ------------------------------------------------------------ matching
     def _conditions(self) -> dict[str, exp.Expression]:
-        policy, compiler = self.policy, ExpressionCompiler(self.scope)
+        policy, compiler = self.policy, ExpressionCompiler(self.scope, self.dialect == "duckdb")
         rule = exp.Case()
         for index, guideline in enumerate(policy.guidelines):
             condition = exp.true() if guideline.condition is None else compiler.sql(guideline.condition, f'rule "{guideline.name}"')
@@ -150,7 +150,7 @@ class _Compiler:
 
     # ------------------------------------------------------------ amounts
     def _round(self, expr: ast.Expr, where: str) -> exp.Expression:
-        value = ExpressionCompiler(self.scope).value(expr, where)
+        value = ExpressionCompiler(self.scope, self.dialect == "duckdb").value(expr, where)
         if value.digits.whole + self.m > 38:
             raise TooManyDigits(f"{where} could need more digits than SQL's DECIMAL(38) holds")
         return decimal(exp.Round(this=value.sql, decimals=exp.Literal.number(self.m)), self.money_type)
@@ -299,7 +299,8 @@ class _Compiler:
             return exp.Coalesce(this=self._by_rule(lambda g: text(g.extra.gesture) if g.extra else None), expressions=[text("")])
         kind, value = self.kinds[name], self.scope[name]
         if kind == MONEY:
-            return self.money(decimal(exp.Round(this=value.sql, decimals=exp.Literal.number(self.m)), self.money_type))
+            rounded = decimal(exp.Round(this=value.sql, decimals=exp.Literal.number(self.m)), self.money_type)
+            return self.money(rounded, exp.LT(this=value.sql.copy(), expression=exp.Literal.number(0)))
         if kind == BOOL:
             return exp.If(this=value.sql, true=text("yes"), false=text("no"))
         if kind in (ENUM, TEXT):

@@ -40,11 +40,18 @@ def column(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-class ExpressionCompiler:
-    """Compiles expressions over named values (fields and lets already in the relation)."""
+# DuckDB computes the product of two DECIMALs of at most 18 digits in 64 bits, and stops with an
+# overflow error past 18 digits even when the exact product has room in DECIMAL(38).
+NARROW_PRODUCTS = 18
 
-    def __init__(self, scope: dict[str, Value]):
+
+class ExpressionCompiler:
+    """Compiles expressions over named values (fields and lets already in the relation).
+    `widen_products`: widen a factor before a product that needs more than 18 digits (DuckDB)."""
+
+    def __init__(self, scope: dict[str, Value], widen_products: bool = True):
         self.scope = scope
+        self.widen_products = widen_products
 
     def value(self, expr: ast.Expr, where: str) -> Value:
         return getattr(self, f"_{type(expr).__name__}")(expr, where)
@@ -111,7 +118,10 @@ class ExpressionCompiler:
 
     def _product(self, left: Value, right: Value, where: str) -> Value:
         digits = fits(Digits(left.digits.whole + right.digits.whole, left.digits.scale + right.digits.scale), where)
-        return Value(decimal(exp.Mul(this=left.sql, expression=right.sql), digits), digits)
+        factor = left.sql
+        if self.widen_products and digits.precision > NARROW_PRODUCTS:
+            factor = decimal(factor, Digits(digits.precision - left.digits.scale, left.digits.scale))
+        return Value(decimal(exp.Mul(this=factor, expression=right.sql), digits), digits)
 
     def _Compare(self, expr: ast.Compare, where: str) -> Value:
         left, right = self.value(expr.left, where), self.value(expr.right, where)

@@ -86,8 +86,14 @@ def _number(raw: exp.Expression, source: ColumnType, digits: Digits, integer: bo
     """(good, value, text) of a numeric column."""
     target = exp.DataType.build(digits.sql_type())
     if source.family == "text":
-        good = _regexp(raw, plain_number_pattern(digits, integer))
-        return good, exp.TryCast(this=exp.Trim(this=raw), to=target, safe=True), decimal_text(raw)
+        value = exp.TryCast(this=exp.Trim(this=raw), to=target, safe=True)
+        # A negative zero (`-0.00`) keeps its sign in Python's decimals and shows as -$0.00; SQL has
+        # no negative zero, so such a row is left to the compiled engine.
+        negative_zero = exp.and_(exp.func("STARTS_WITH", exp.Trim(this=raw.copy()), exp.Literal.string("-")),
+                                 exp.EQ(this=value.copy(), expression=exp.Literal.number(0)), copy=False)
+        good = exp.and_(_regexp(raw.copy(), plain_number_pattern(digits, integer)), exp.Not(this=exp.Paren(this=negative_zero)),
+                        copy=False)
+        return good, value, decimal_text(raw.copy())
     if source.family == "decimal" and source.scale <= digits.scale and not (integer and source.scale):
         return _within(raw, digits.whole), exp.TryCast(this=raw, to=target, safe=True), exp.cast(raw, "VARCHAR", copy=False)
     if source.family == "integer":

@@ -33,14 +33,17 @@ def _group_thousands(whole: exp.Expression, dialect: str) -> exp.Expression:
     return exp.Trim(this=exp.func("REVERSE", replaced), expression=text(","), position="LEADING")
 
 
-def money_text(amount: exp.Expression, currency: str, dialect: str) -> exp.Expression:
-    """`dsl.currency.format_money` of an amount already rounded to the minor unit."""
+def money_text(amount: exp.Expression, currency: str, dialect: str, negative: exp.Expression | None = None) -> exp.Expression:
+    """`dsl.currency.format_money` of an amount already rounded to the minor unit. `negative`: whether
+    the amount before rounding was below zero (Python keeps the sign: -0.004 shows as -$0.00)."""
     plain = exp.cast(exp.Abs(this=amount.copy()), "VARCHAR", copy=False)
     whole = exp.SplitPart(this=plain, delimiter=text("."), part_index=exp.Literal.number(1))
     digits = _group_thousands(whole, dialect)
     if minor_unit(currency):
         digits = joined(digits, ".", exp.SplitPart(this=plain, delimiter=text("."), part_index=exp.Literal.number(2)))
-    sign = exp.If(this=exp.LT(this=amount, expression=exp.Literal.number(0)), true=text("-"), false=text(""))
+    if negative is None:
+        negative = exp.LT(this=amount.copy(), expression=exp.Literal.number(0))
+    sign = exp.If(this=negative, true=text("-"), false=text(""))
     symbol = symbol_for(currency)
     return joined(sign, symbol, digits) if symbol is not None else joined(sign, digits, f" {currency}")
 

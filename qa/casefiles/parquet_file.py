@@ -50,23 +50,8 @@ class ParquetFile(CaseFile):
                 yield RawRow(number, {key: value for key, value in zip(names, values) if value is not None}, None, None)
 
 
-    def record_batches(self, size: int) -> Iterator:
-        """The file's Arrow record batches, for the SQL engine (`qa.bulk_sources`)."""
-        import pyarrow as pa
-
-        batches, number = self._parquet.iter_batches(batch_size=size), 0
-        while True:
-            try:
-                batch = next(batches, None)
-            except (pa.ArrowException, OSError, ValueError) as error:
-                raise self._error(f"row {number + 1} onwards cannot be read: {error}") from None
-            if batch is None:
-                return
-            yield batch
-            number += batch.num_rows
-
     def row_of(self, batch, index: int, number: int) -> RawRow:
-        """Row `index` of a record batch as `rows()` gives it."""
+        """Row `index` of a record batch as `rows()` gives it (for the rows the SQL engine hands back)."""
         values = [convert([column[index].as_py()])[0] for convert, column in zip(self._converters, batch.columns)]
         return RawRow(number, {key: value for key, value in zip(self.columns, values) if value is not None}, None, None)
 
