@@ -283,14 +283,6 @@ def test_eval_jsonl_answers_each_line_before_the_next_is_written():
         process.wait(timeout=60)
 
 
-def test_spark_is_refused_until_its_back_end_exists():
-    policy = REPO / "policies" / "hardware_store.policy"
-    for args in (("replay", policy, policy.with_suffix(".cases.csv")), ("diff", policy, policy, "--cases", policy.with_suffix(".cases.csv")),
-                 ("eval", policy, "--jsonl")):
-        result = _cli(*args, "--engine", "spark", stdin=b"")
-        assert result.returncode == 2 and b"spark" in result.stderr.lower()
-
-
 def test_a_policy_sql_cannot_compute_falls_back_with_a_warning(tmp_path):
     policy = tmp_path / "thirds.policy"
     policy.write_text((REPO / "policies" / "hardware_store.policy").read_text().replace(
