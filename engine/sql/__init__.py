@@ -31,8 +31,12 @@ Amounts are DECIMAL(38, minor unit), already rounded half-up and clamped as `eng
 `ok = false` means "decide this row with the compiled engine": the row breaks a case-reader check
 (the compiled engine gives the exact reason text), or a number lies outside the exact domain (more
 decimals or digits than `domain` allows; see `engine.sql.digits`). The other columns of such a row
-are meaningless. Helpers for the callers: `ColumnType`, `decimal_value` (read an amount column such
-as `offered` with the same checks) and `money_text` (an amount as a customer reads it).
+are meaningless. Dialect differences are kept in two places: `expressions.NARROW_PRODUCTS` (DuckDB
+multiplies two DECIMALs of at most 18 digits in 64 bits, so a factor is widened first; not for
+other dialects) and `wording.money_text` (a regexp back-reference is `\\1` in DuckDB, `$1` in Spark).
+Another dialect should check its DECIMAL result-type rules against the `digits.Digits` bounds.
+Helpers for the callers: `ColumnType`, `decimal_value` (read an amount column such as `offered`
+with the same checks) and `money_text` (an amount as a customer reads it).
 """
 
 from engine.sql.compiler import ROW, CompiledPolicy, compile_policy
