@@ -295,8 +295,12 @@ def replay(policy, cases, input_format, engine_kind, spark_master, workers, outp
 @workers_option
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write every case's old and new decision here.")
 @click.option("--color/--no-color", default=None, help="Color the source diff (default: when stdout is a terminal).")
+@click.option("--prove", is_flag=True, help="Also prove, over every possible case, whether the versions decide alike (z3).")
+@click.option("--timeout", type=click.FloatRange(min=0.01), default=5.0, show_default=True,
+              help="With --prove: seconds the solver may spend on each question.")
 @format_option
-def diff(old, new, cases_path, input_format, engine_kind, spark_master, workers, out_path, color, output_format) -> None:
+def diff(old, new, cases_path, input_format, engine_kind, spark_master, workers, out_path, color, prove, timeout,
+         output_format) -> None:
     """Compare two versions of a policy: text, structure, and with --cases, their decisions.
 
     Exit 0 when nothing changed, 1 when something did (like diff(1))."""
@@ -305,8 +309,10 @@ def diff(old, new, cases_path, input_format, engine_kind, spark_master, workers,
     from redress.diff_command import run_diff
 
     check_spark_master(engine_kind, spark_master)
+    if not prove and click.get_current_context().get_parameter_source("timeout") != click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--timeout applies to --prove")
     sys.exit(run_diff(old, new, cases_path, input_format, engine_kind, workers or default_workers(), output_format,
-                      out_path, color, spark_master))
+                      out_path, color, spark_master, timeout if prove else None))
 
 
 @cli.group()

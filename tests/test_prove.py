@@ -3,6 +3,7 @@ by a counterexample sitting exactly on the boundary; the worst changes of floor 
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -144,3 +145,38 @@ def test_a_case_block_change_is_reported() -> None:
     proof = proof_of(EXAMPLE, new)
     assert proof.equivalent is False
     assert proof.case_block == ["the default of `years_expected` changed: a case that leaves it out is decided with another value"]
+
+
+def test_diff_prove_reports_the_proof_in_json_and_text(redress, tmp_path) -> None:
+    old, new, same = tmp_path / "old.policy", tmp_path / "new.policy", tmp_path / "same.policy"
+    old.write_text(EXAMPLE, encoding="utf-8")
+    new.write_text(rewrite(EXAMPLE, ("yearly_value >= $1,000", "yearly_value > $1,000")), encoding="utf-8")
+    same.write_text(EQUIVALENT["25% of x as x / 4"], encoding="utf-8")
+    changed = redress("diff", old, new, "--prove", "--format", "json")
+    assert changed.returncode == 1
+    proof = json.loads(changed.stdout)["proof"]
+    assert set(proof) >= {"equivalent", "counterexamples", "floor_delta", "ceiling_delta"}
+    assert proof["equivalent"] is False
+    example = next(c for c in proof["counterexamples"] if "rule" in c["differs"])
+    assert {"case", "old", "new", "differs"} <= set(example)
+    decided = json.loads(redress("eval", new, "--case", json.dumps(example["case"])).stdout)
+    assert decided["rule"] == example["new"]["rule"] == "Broke after warranty"
+    assert proof["floor_delta"] == {"min": "unbounded", "max": "0.00"}
+    proved = redress("diff", old, same, "--prove", "--format", "json")
+    assert json.loads(proved.stdout)["proof"]["equivalent"] is True
+    assert proved.returncode == 0, "the text changed, but no case is decided differently"
+    text = redress("diff", old, new, "--prove")
+    assert "Proof over every possible case: the versions differ." in text.stdout
+    assert "rule: \"Broke after warranty, valued customer\" -> \"Broke after warranty\"" in text.stdout
+
+
+def test_diff_prove_with_cases_gives_history_and_the_worst_case_in_one_report(redress, tmp_path) -> None:
+    old, new, cases = tmp_path / "old.policy", tmp_path / "new.policy", tmp_path / "cases.jsonl"
+    old.write_text(EXAMPLE, encoding="utf-8")
+    new.write_text(rewrite(EXAMPLE, ("no more than 50% of price", "no more than 60% of price")), encoding="utf-8")
+    cases.write_text('{"situation": "missed_appointment", "price": 100, "cost": 10}\n', encoding="utf-8")
+    result = redress("diff", old, new, "--cases", cases, "--prove", "--format", "json")
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert data["changed"] == 1 and data["proof"]["equivalent"] is False
+    assert data["proof"]["ceiling_delta"] == {"min": "0.00", "max": "unbounded"}
