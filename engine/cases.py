@@ -27,7 +27,11 @@ from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField, Polic
 CASE_ID_KEY = "id"
 OFFERED_KEY = "offered"  # a case file's record of what was actually given; replays compare it, eval ignores it
 _DECIMAL_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_TRUE, _FALSE = {"true", "yes"}, {"false", "no"}
+# A flag written as text (a CSV cell has nothing else): true, false, yes or no in any letter case, with
+# spaces or tabs around. The schema offers strings exactly this pattern, so reader and schema agree.
+BOOL_TEXT_PATTERN = r"^[ \t]*([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo])[ \t]*$"
+_BOOL_TEXT = re.compile(BOOL_TEXT_PATTERN)
+_TRUE = frozenset({"true", "yes"})
 LARGEST = Decimal(10) ** 15  # a thousand trillion: past any real amount, and far inside exact arithmetic
 LARGEST_DIGITS = 15
 MAX_DECIMALS = 10
@@ -61,7 +65,7 @@ def describe_type(field: CaseField) -> str:
         MONEY: "an amount such as 12.50 (a JSON number or a string)",
         NUMBER: "a number such as 3 or 0.5",
         INTEGER: "a whole number such as 3",
-        BOOL: "true or false (or the text true, false, yes or no, in any case)",
+        BOOL: "true or false (or the text true, false, yes or no, in any letter case)",
         TEXT: "a text",
         ENUM: "one of " + ", ".join(field.values),
     }[field.kind]
@@ -183,8 +187,9 @@ def _convert(field: CaseField, value: Any):
     if kind == BOOL:
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
+        flag = _BOOL_TEXT.match(value) if isinstance(value, str) else None
+        if flag:
+            return flag.group(1).lower() in _TRUE
         raise CaseError(field.name, f"`{field.name}` must be true or false, not {_shown(value)}", describe_type(field))
     if kind == TEXT:
         if isinstance(value, str):
