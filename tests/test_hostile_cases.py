@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import REPO
+from test_casefiles import _billion_laughs
 from dsl.checker import check_file
 from engine.cases import CaseError
 from engine.decide import load_engine
@@ -166,11 +167,8 @@ def test_a_value_a_billion_items_long_is_named_not_printed():
 
 
 def test_replay_refuses_a_yaml_alias_chain(redress, tmp_path):
-    lines = ['- a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    lines += [f"  a{level}: &a{level} [" + ",".join([f"*a{level - 1}"] * 9) + "]" for level in range(1, 10)]
-    lines += ["- situation: defective_product", "  price: 10", "  cost: 5", "  warranty: *a9", ""]
     path = tmp_path / "laughs.yaml"
-    path.write_text("\n".join(lines))
+    path.write_text(_billion_laughs())
     result = redress("replay", HARDWARE, path)
     assert result.returncode == 2 and "aliases (`*name`) stand for more than" in result.stderr
     assert len(result.stderr) < 400
