@@ -142,7 +142,7 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
 @click.option("--explain", is_flag=True, help="Add `trace`: every rule, entitlement and route, whether it matched, and why.")
 @click.option("--engine", "engine_kind", type=click.Choice(["durable", "compiled"]), default="durable", show_default=True)
 @click.option("--format", "output_format", type=FORMATS, default="json", show_default=True,
-              help="json (the decision of LANGUAGE.md) or text (a summary for people).")
+              help="json (the decision of docs/language.md) or text (a summary for people).")
 def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: bool, engine_kind: str, output_format: str) -> None:
     """Decide cases against a policy.
 
