@@ -12,13 +12,14 @@ check runs in a worker thread.
 from __future__ import annotations
 
 import getpass
-import hashlib
 import os
 import sqlite3
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterator
+
+from dsl.digest import text_digest
 
 HISTORY_FILE = ".redress-history.sqlite3"
 SCHEMA_VERSION = 1
@@ -41,11 +42,6 @@ CREATE TABLE IF NOT EXISTS publications (
     user TEXT NOT NULL
 );
 """
-
-
-def text_digest(text: str) -> str:
-    """The digest a decision carries for this text saved as UTF-8 (`Decision.digest`)."""
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def current_user() -> str:

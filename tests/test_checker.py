@@ -453,6 +453,21 @@ def test_the_language_example_checks_with_no_diagnostics(example):
     assert result.policy.digest == "sha256:" + hashlib.sha256(EXAMPLE_PATH.read_bytes()).hexdigest()
 
 
+def test_the_policy_digest_is_computed_in_one_place(tmp_path):
+    """The decision, the history and the workbench name a version by the same digest, computed by
+    `dsl.digest` alone."""
+    from qa.history import History
+
+    repo = Path(__file__).parents[1]
+    hashing = sorted(str(path.relative_to(repo)) for package in ("dsl", "engine", "qa", "redress", "workbench")
+                     for path in (repo / package).rglob("*.py") if "hashlib" in path.read_text(encoding="utf-8"))
+    assert hashing == ["dsl/digest.py"]
+    policy = tmp_path / "example.policy"
+    policy.write_bytes(EXAMPLE_PATH.read_bytes())
+    saved = History(str(tmp_path)).record(str(policy), policy.read_text(encoding="utf-8"), "")
+    assert saved.digest == check_file(str(policy)).policy.digest
+
+
 def test_the_example_header_and_case_fields(example):
     assert (example.name, example.version, example.currency, example.minor_unit) == (
         "Hardware store service recovery", "2026-11", "USD", 2)
