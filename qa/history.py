@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS publications (
 def current_user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # no login name (some containers): getpass raises OSError or KeyError
+    except (OSError, KeyError):  # no login name (some containers): getpass raises OSError (3.13) or KeyError (pwd)
         return "unknown"
 
 
