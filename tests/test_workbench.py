@@ -14,7 +14,7 @@ from pathlib import Path
 
 from textual import events
 
-from conftest import REPO
+from bench.workbench_check import long_policy
 from dsl.checker import check_source
 from qa.casefiles import open_cases
 from engine.decide import load_engine
@@ -134,16 +134,6 @@ async def test_a_2000_line_policy_is_checked_after_a_pause_in_typing(tmp_path: P
         await after_typing(pilot)
         assert checks[-1].generation == screen.generation
         assert any("`y`" in d.message for d in screen.query_one(DiagnosticsList).diagnostics)
-
-
-def long_policy() -> str:
-    """The hardware store sample with its rules copied 30 times: over 2,000 lines."""
-    source = (REPO / "policies" / f"{SAMPLE}.policy").read_text()
-    head, rules = source.split('rule "Legal claim"', 1)
-    rules = 'rule "Legal claim"' + rules.replace("otherwise escalate to supervisor", "")
-    copies = [rules.replace('\nrule "', f'\nrule "{n} ').replace('rule "Legal claim"', f'rule "{n} Legal claim"')
-              for n in range(30)]
-    return head + "".join(copies) + "otherwise escalate to supervisor\n"
 
 
 # ---------------------------------------------------------------- try a case
