@@ -226,6 +226,7 @@ def test_the_behavioural_diff_reports_exactly_the_changed_cases(redress, old_and
     report = json.loads(result.stdout)
 
     assert expected["changed"] > 100 and expected["invalid"] == 2  # the edits do move many cases
+    assert report["source_changed"] is True and report["structure"]["rules"]["removed"] == ["Rude staff"]
     assert report["cases"] == 2000 == expected["changed"] + expected["unchanged"] + expected["invalid"]
     for key in ("changed", "unchanged", "invalid", "more", "less", "transitions", "fields"):
         assert report[key] == expected[key], key
