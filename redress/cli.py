@@ -229,7 +229,9 @@ def replay(policy, cases, input_format, engine_kind, workers, output_format, out
 def diff(old, new, cases_path, input_format, engine_kind, workers, out_path, color, output_format) -> None:
     """Compare two versions of a policy: text, structure, and with --cases, their decisions.
 
-    Exit 0 when nothing changed, 1 when something did (like diff(1))."""
+    With --cases, a case changed when any decision field differs (rule, amounts, approver, wording,
+    routes, ...). Exit 0 when nothing changed, 1 when something did (like diff(1)): without --cases
+    the text, with --cases any case's decision."""
     wants_json(output_format)
     from qa.batch import default_workers
     from redress.diff_command import run_diff

@@ -157,7 +157,7 @@ def _field_line(behaviour: BehaviourDiff, name: str, money) -> str:
     line = f"  {name:<13}{count:>10,} case{'s' * (count != 1)}"
     if name in AMOUNT_FIELDS:
         amount = behaviour.amounts[name]
-        line += f"  total {money(amount.delta)} ({amount.more:,} higher, {amount.less:,} lower)"
+        line += f"  total {money(amount.delta + behaviour.zero)} ({amount.more:,} higher, {amount.less:,} lower)"
     return line
 
 
