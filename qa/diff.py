@@ -127,14 +127,26 @@ class AmountChange:
 
 @dataclass(slots=True)
 class ApproverChange:
-    """Cases whose approver moved from one role to another; `same_ceiling` of them kept their
-    ceiling, so the authority limits moved rather than the amount."""
+    """Cases whose approver moved from one role to another, by cause: another rule (or none)
+    decides them, the same rule gives a ceiling across a limit, or the ceiling stayed and the
+    authority limits moved."""
 
     cases: int = 0
-    same_ceiling: int = 0
+    rule: int = 0
+    ceiling: int = 0
+    limits: int = 0
+
+    def add(self, old: Decision, new: Decision) -> None:
+        self.cases += 1
+        if old.rule != new.rule:
+            self.rule += 1
+        elif old.ceiling != new.ceiling:
+            self.ceiling += 1
+        else:
+            self.limits += 1
 
     def to_json(self) -> dict:
-        return {"cases": self.cases, "same_ceiling": self.same_ceiling}
+        return {"cases": self.cases, "rule": self.rule, "ceiling": self.ceiling, "limits": self.limits}
 
 
 class BehaviourDiff:
@@ -192,9 +204,7 @@ class BehaviourDiff:
             key = f"{old.rule or '(no rule)'} -> {new.rule or '(no rule)'}"
             self.transitions[key] = self.transitions.get(key, 0) + 1
         if "approver" in change.fields:
-            moved = self.approvers.setdefault(f"{old.approver or '(none)'} -> {new.approver or '(none)'}", ApproverChange())
-            moved.cases += 1
-            moved.same_ceiling += old.ceiling == new.ceiling
+            self.approvers.setdefault(f"{old.approver or '(none)'} -> {new.approver or '(none)'}", ApproverChange()).add(old, new)
         ceiling_delta = change.ceiling_delta
         self.histogram[_bin(ceiling_delta)] += 1
         item = (abs(ceiling_delta), -change.row, change)

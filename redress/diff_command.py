@@ -162,11 +162,7 @@ def _field_line(behaviour: BehaviourDiff, name: str, money) -> str:
 
 
 def _approver_cause(moved) -> str:
-    """Why an approver changed: the ceiling crossed a limit, or the limits moved under the same ceiling."""
-    crossed = moved.cases - moved.same_ceiling
-    parts = []
-    if crossed:
-        parts.append(f"{crossed:,} because the ceiling changed")
-    if moved.same_ceiling:
-        parts.append(f"{moved.same_ceiling:,} at the same ceiling: the authority limits changed")
-    return "; ".join(parts)
+    """Why an approver changed: another rule decides, the ceiling crossed a limit, or the limits moved."""
+    causes = ((moved.rule, "decided by another rule or none"), (moved.ceiling, "the same rule, a ceiling across a limit"),
+              (moved.limits, "the same ceiling: the authority limits changed"))
+    return "; ".join(f"{count:,} {cause}" for count, cause in causes if count)

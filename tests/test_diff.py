@@ -399,18 +399,24 @@ def test_a_one_line_edit_to_any_decision_field_is_a_change(invoke, versions, fie
 
 def test_approver_changes_are_explained(invoke, versions):
     old = versions("old")
-    new = versions("new", SERVER_LIMIT_LOWERED, RULE_RAISED)
+    new = versions("new", SERVER_LIMIT_LOWERED, RULE_RAISED, RUDE_STAFF_REMOVED)
     expected = expected_behaviour(old, new, RESTAURANT_CASES)
     report = json.loads(invoke("diff", old, new, "--cases", RESTAURANT_CASES, "--format", "json", "--workers", "1").stdout)
     assert {key: moved["cases"] for key, moved in report["approvers"].items()} == expected["approvers"]
+    for moved in report["approvers"].values():
+        assert moved["rule"] + moved["ceiling"] + moved["limits"] == moved["cases"]
     server = report["approvers"]["server -> shift_supervisor"]
-    # Both causes occur: a late catering ceiling rising past $50, and a ceiling between $40 and $50 kept.
-    assert 0 < server["same_ceiling"] < server["cases"]
+    # A late catering ceiling raised past $50 (the same rule), and ceilings between $40 and $50 kept.
+    assert server["ceiling"] > 0 and server["limits"] > 0 and server["rule"] == 0
+    # Rude staff cases fall through to no rule: no approver, because no rule decides them.
+    gone = report["approvers"]["server -> (none)"]
+    assert gone["rule"] == gone["cases"] > 0
     text = invoke("diff", old, new, "--cases", RESTAURANT_CASES, "--no-color", "--workers", "1").stdout
     approvers = text[text.index("Approver changes (old -> new):"):].split("\n\n")[0]
-    crossed = server["cases"] - server["same_ceiling"]
-    assert re.search(rf"^\s+{server['cases']:,}  server -> shift_supervisor  \({crossed:,} because the ceiling changed; "
-                     rf"{server['same_ceiling']:,} at the same ceiling: the authority limits changed\)$", approvers, re.M), approvers
+    assert re.search(rf"^\s+{server['cases']:,}  server -> shift_supervisor  \({server['ceiling']:,} the same rule, a ceiling "
+                     rf"across a limit; {server['limits']:,} the same ceiling: the authority limits changed\)$", approvers, re.M), approvers
+    assert re.search(rf"^\s+{gone['cases']:,}  server -> \(none\)  \({gone['cases']:,} decided by another rule or none\)$",
+                     approvers, re.M), approvers
 
 
 @pytest.mark.parametrize("kind", ["missing", "truncated", "semicolons"])
