@@ -44,10 +44,10 @@ def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format:
     try:
         with open_cases(cases_path, input_format) as case_file, Progress("diff", fraction=case_file.fraction_read) as progress:
             with RowWriter(out_path, CHANGE_COLUMNS) if out_path else nullcontext() as out:
-                for change in differ.changes(case_file):
-                    behaviour.add(change)
-                    progress.tick()
-                    if out is not None:
+                for part, changes, rows in differ.batches(case_file, keep_changes=out is not None):
+                    behaviour.merge(part)
+                    progress.tick(rows)
+                    for change in changes or ():
                         out.write(_flat(change_json(change)))
     except CaseFileError as error:
         fail(str(error))

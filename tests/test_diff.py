@@ -336,6 +336,26 @@ def test_two_workers_equal_one_and_out_has_one_row_per_case(redress, old_and_new
         assert (row["status"] == "changed") == bool(differ) or row["status"] == "invalid"
 
 
+def test_a_diff_merged_from_parts_equals_one_built_case_by_case(old_and_new, historic_cases):
+    """Batches decided apart (on several workers, or by a bulk engine) add up to the same report."""
+    from qa.casefiles import open_cases
+    from qa.diff import BehaviourDiff, CaseDiff
+
+    old, new = old_and_new
+    with open_cases(str(historic_cases)) as case_file:
+        rows = list(case_file.rows())
+    differ = CaseDiff((old.read_text(), str(old)), (new.read_text(), str(new)))
+    whole, merged = BehaviourDiff(), BehaviourDiff()
+    for change in differ.changes(rows):
+        whole.add(change)
+    for start in range(0, len(rows), 300):
+        for part, changes, count in differ.batches(rows[start:start + 300], keep_changes=False):
+            assert changes is None and count == len(rows[start:start + 300])
+            merged.merge(part)
+    assert whole.changed > 100 and whole.approvers and whole.fields["say"]
+    assert merged.to_json() == whole.to_json()
+
+
 def test_diff_reads_cases_from_standard_input_and_other_formats(invoke, old_and_new, tmp_path):
     old, new = old_and_new
     baseline = json.loads(invoke("diff", old, new, "--cases", RESTAURANT_CASES, "--format", "json", "--workers", "1").stdout)
