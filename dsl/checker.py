@@ -36,23 +36,28 @@ class CheckResult:
         return self.policy is not None
 
 
-def check_source(source: str, path: str = "<policy>", data: bytes | None = None) -> CheckResult:
-    """Parse and check policy text. `data` is the file's bytes, for the digest (default: UTF-8)."""
+def check_source(source: str, path: str = "<policy>", data: bytes | None = None, wording: bool = True) -> CheckResult:
+    """Parse and check policy text. `data` is the file's bytes, for the digest (default: UTF-8).
+    `wording=False` skips the wording warnings (callers that show only errors, such as `eval`)."""
     parsed = parse(source, path)
     if parsed.tree is None:
         return CheckResult(None, parsed.diagnostics, None, source)
     digest = policy_digest(data) if data is not None else text_digest(source)
     sink = DiagnosticSink(path)
     policy = _Checker(sink, path, digest, source).check(parsed.tree)
+    if wording:
+        from dsl.wording import check_wording  # its word lists are read only by those who show warnings
+
+        check_wording(sink, parsed.tree.statements)
     diagnostics = sorted(sink.items, key=lambda d: (d.line, d.column))
     return CheckResult(None if sink.has_errors else policy, diagnostics, parsed.tree, source)
 
 
-def check_file(path: str) -> CheckResult:
+def check_file(path: str, wording: bool = True) -> CheckResult:
     """Read and check a policy file. Raises OSError or UnicodeDecodeError for an unreadable file."""
     with open(path, "rb") as handle:
         data = handle.read()
-    return check_source(data.decode("utf-8"), path, data)
+    return check_source(data.decode("utf-8"), path, data, wording)
 
 
 class _Checker:

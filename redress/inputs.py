@@ -58,9 +58,10 @@ def read_text(path: str) -> str:
 
 
 def load_checked_policy(path: str) -> CheckResult:
-    """Check a policy file; one that does not check ends the command with its diagnostics."""
+    """Check a policy file; one that does not check ends the command with its diagnostics (errors
+    only, so the wording warnings are not computed)."""
     with reading(path):
-        result = check_file(path)
+        result = check_file(path, wording=False)
     if not result.ok:
         errors = [d for d in result.diagnostics if d.severity == "error"]
         shown = "\n".join(render(d, result.source) for d in errors[:10])
