@@ -45,6 +45,13 @@ CODES: dict[str, Code] = {code.name: code for code in (
     Code("follow-up", ERROR, "a follow-up that is not a whole number of days or hours, at least 1"),
     Code("unreachable", ERROR, "a rule that can never apply because an earlier rule takes every case it would"),
     Code("internal", ERROR, "the checker itself failed (a bug in Redress); the message carries the error"),
+    # The wording checks (`dsl/wording.toml` holds their phrases): warnings, errors only with `--strict`.
+    Code("wording-admission", WARNING, "a `say` text, gesture or note that admits fault (\"our fault\")"),
+    Code("wording-personal-remark", WARNING, "a personal remark about the customer (\"moron\")"),
+    Code("wording-negative", WARNING, "negative phrasing (\"can't\", \"unfortunately\", \"policy says\")"),
+    Code("wording-refusal", WARNING, "an apology before the offer (\"I'm sorry, but\")"),
+    Code("wording-spend-more", WARNING, "a gesture that makes the customer spend more (\"coupon when you spend $50\")"),
+    Code("wording-time-promise", WARNING, "a `say` text promises a time the rule's `follow up within` does not keep"),
 )}
 
 

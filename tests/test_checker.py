@@ -289,6 +289,7 @@ def test_each_diagnostic(source, code, line, column, message, hint):
 def test_every_code_the_checker_uses_has_a_case():
     """A new diagnostic code in dsl/ must be registered in dsl/codes.py and come with a case above."""
     import re
+    import tomllib
 
     from dsl.codes import CODES
 
@@ -296,8 +297,12 @@ def test_every_code_the_checker_uses_has_a_case():
     used = set(re.findall(r'\.(?:error|warning)\(\s*[^,]+,\s*"([a-z-]+)"', sources))
     used |= set(re.findall(r'Diagnostic\([^)]*?"(?:error|warning)",\s*"([a-z-]+)"', sources, re.S))
     assert {"syntax", "nesting", "type"} <= used  # the patterns do find the codes
+    wording = tomllib.loads((Path(__file__).parents[1] / "dsl" / "wording.toml").read_text(encoding="utf-8"))
+    used |= {table["code"] for table in wording.values() if isinstance(table, dict) and "code" in table}
     assert used <= set(CODES), f"not registered in dsl/codes.py: {sorted(used - set(CODES))}"
     covered = {param.values[1] for param in DIAGNOSTICS}
+    # The wording warnings have their own cases, in test_wording.py.
+    covered |= set(re.findall(r'"(wording-[a-z-]+)"', (Path(__file__).parent / "test_wording.py").read_text(encoding="utf-8")))
     # "internal" is the checker crashing, which no policy can make it do.
     assert set(CODES) - {"internal"} <= covered, f"no test for {sorted(set(CODES) - {'internal'} - covered)}"
 
