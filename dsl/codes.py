@@ -20,7 +20,10 @@ class Code:
 
 
 CODES: dict[str, Code] = {code.name: code for code in (
+    Code("line-ending", ERROR, "a carriage return (CR) that does not end a line: only LF or CRLF does"),
+    Code("encoding", ERROR, "half of a surrogate pair in the text, which is no character"),
     Code("syntax", ERROR, "a line does not follow the grammar; the message says what was expected there"),
+    Code("escape", ERROR, "a `\\` escape in a quoted text that is not one of the valid escapes"),
     Code("nesting", ERROR, "an expression is nested too deeply to read; split it with `let`"),
     Code("missing-header", ERROR, "the `policy`, `version` or `currency` line is missing"),
     Code("header-order", ERROR, "the header lines are not first, or not in the order policy, version, currency"),

@@ -65,6 +65,12 @@ DIAGNOSTICS = [
          "`=` is not a comparison", "`==`"),
     case("nesting", body("let x = " + " + ".join(["price"] * 200) + "\n" + RULE), "nesting", B + 1, 9,
          "nested more than 100 levels deep", "split it into smaller parts with `let`"),
+    case("line-ending", body("# a note\r  offer\n" + RULE), "line-ending", B + 1, 9,
+         "a carriage return (CR) here does not end a line", "save the file with LF or CRLF line endings"),
+    case("encoding", body("let x = price\ud800\n" + RULE), "encoding", B + 1, 14,
+         "U+D800 is half of a surrogate pair", "delete it"),
+    case("escape", body(RULE + '  say "bad \\x escape"\n'), "escape", B + 3, 12,
+         "`\\x` needs exactly 2 hex digits", "write \\\\ for a backslash"),
 
     # ------------------------------------------------------------ header
     case("missing-header", 'policy "p"\ncurrency USD\ncase\n  price: money\n' + RULE, "missing-header", 3, 1,
@@ -296,7 +302,8 @@ def test_every_code_the_checker_uses_has_a_case():
     sources = "".join(path.read_text(encoding="utf-8") for path in (Path(__file__).parents[1] / "dsl").glob("*.py"))
     used = set(re.findall(r'\.(?:error|warning)\(\s*[^,]+,\s*"([a-z-]+)"', sources))
     used |= set(re.findall(r'Diagnostic\([^)]*?"(?:error|warning)",\s*"([a-z-]+)"', sources, re.S))
-    assert {"syntax", "nesting", "type"} <= used  # the patterns do find the codes
+    used |= set(re.findall(r'SourceProblem\(\s*[^,]+,\s*[^,]+,\s*"([a-z-]+)"', sources))
+    assert {"syntax", "nesting", "type", "line-ending", "escape"} <= used  # the patterns do find the codes
     wording = tomllib.loads((Path(__file__).parents[1] / "dsl" / "wording.toml").read_text(encoding="utf-8"))
     used |= {table["code"] for table in wording.values() if isinstance(table, dict) and "code" in table}
     assert used <= set(CODES), f"not registered in dsl/codes.py: {sorted(used - set(CODES))}"
