@@ -17,7 +17,6 @@ from dsl.lets import order_lets
 from dsl.names import SNAKE_CASE, snake_case_hint
 from dsl.model import (BOOL, ENUM, FIELD_TYPES, INTEGER, MONEY, NUMBER, TEXT, AuthorityChain, CaseField,
                        Derived, Policy, Role)
-from dsl.parser import parse
 from dsl.rules import check_blocks
 from dsl.typecheck import UNKNOWN, ExpressionChecker, ValueType, field_value_type
 
@@ -39,6 +38,8 @@ class CheckResult:
 def check_source(source: str, path: str = "<policy>", data: bytes | None = None, wording: bool = True) -> CheckResult:
     """Parse and check policy text. `data` is the file's bytes, for the digest (default: UTF-8).
     `wording=False` skips the wording warnings (callers that show only errors, such as `eval`)."""
+    from dsl.parser import parse  # Lark is imported only when a policy is parsed, not from a cached one
+
     parsed = parse(source, path)
     if parsed.tree is None:
         return CheckResult(None, parsed.diagnostics, None, source)

@@ -21,6 +21,12 @@ import yaml
 
 from qa.atomic import replacing
 from qa.casefiles import EXTENSIONS, FORMATS
+from qa.exact_json import stream_encoder
+
+
+class CaseWriteError(ValueError):
+    """A case file that cannot be written where or how it was asked for, in words for the user."""
+
 
 PARQUET_BATCH = 10_000
 
@@ -31,17 +37,20 @@ def write_cases(cases: Iterable[dict], path: str, format: str | None = None, col
     The format comes from `format` or the extension. Columns (CSV header, Parquet schema) come from
     `columns`, else from the cases' own `columns` (as `generate_cases` has), else from every key in
     order of appearance, which means holding the cases in memory.
+    Raises `CaseWriteError` before a single case is drawn when the destination cannot work, or
+    when it cannot be written after all.
     """
-    kind = (format or EXTENSIONS.get(os.path.splitext(path)[1].lower(), "")).lower()
-    if kind not in FORMATS:
-        raise ValueError(f"cannot tell which format to write {path!r} in; choose one of {', '.join(FORMATS)}")
+    kind = destination_format(path, format)
     columns = columns or getattr(cases, "columns", None)
     if columns is None and kind in ("csv", "parquet"):
         cases = list(cases)
         columns = list(dict.fromkeys(key for case in cases for key in case))
-    with RowFileWriter(path, kind, columns) as writer:
-        for case in cases:
-            writer.write(case)
+    try:
+        with RowFileWriter(path, kind, columns) as writer:
+            for case in cases:
+                writer.write(case)
+    except OSError as error:
+        raise CaseWriteError(f"{path}: cannot be written: {error.strerror or error}") from None
     return writer.count
 
 
@@ -70,7 +79,8 @@ class RowFileWriter:
             if kind == "parquet":
                 self._rows = _ParquetRows(temporary, columns, text_only)
             else:
-                stream = stack.enter_context(open(temporary, "w", encoding="utf-8", newline=""))
+                # A lone surrogate (a JSON `\\ud800` in a rejected row) is written as that escape, not a crash.
+                stream = stack.enter_context(open(temporary, "w", encoding="utf-8", errors="backslashreplace", newline=""))
                 self._rows = _TEXT_WRITERS[kind](stream, columns)
             self._stack = stack.pop_all()
 
@@ -90,6 +100,27 @@ class RowFileWriter:
                     raise
                 return False
         return self._stack.__exit__(kind, error, traceback)
+
+
+def destination_format(path: str, format: str | None) -> str:
+    """The format to write `path` in, after checking that it can be written there at all."""
+    kind = (format or EXTENSIONS.get(os.path.splitext(path)[1].lower(), "")).lower()
+    if kind not in FORMATS:
+        shown = "standard output" if path == "-" else path
+        raise CaseWriteError(f"{shown}: cannot tell which format to write from its extension; name it .csv, .jsonl, "
+                             f".json, .yaml or .parquet, or give --output-format ({', '.join(FORMATS)})")
+    if path == "-":
+        if kind == "parquet":
+            raise CaseWriteError("a Parquet file cannot be written to standard output; give --out FILE.parquet")
+        return kind
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CaseWriteError(f"{path}: the folder {directory} does not exist")
+    if os.path.isdir(path):
+        raise CaseWriteError(f"{path}: is a folder; give a file name")
+    if not os.access(directory, os.W_OK):
+        raise CaseWriteError(f"{path}: the folder {directory} is not writable")
+    return kind
 
 
 def _cell(value: Any) -> str:
@@ -125,9 +156,10 @@ class _CsvRows:
 class _JsonLinesRows:
     def __init__(self, stream: IO[str], columns: list[str] | None):
         self.stream = stream
+        self.encode = stream_encoder()
 
     def write(self, row: dict) -> None:
-        self.stream.write(_json(row) + "\n")
+        self.stream.write(self.encode(row) + "\n")
 
     def finish(self) -> None:
         pass

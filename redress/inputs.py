@@ -8,29 +8,33 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
-from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from dsl.checker import CheckResult, check_file
-from dsl.diagnostics import render
+from qa.exact_json import loads
 from redress.output import ExitCode, counted, fail
 
+if TYPE_CHECKING:
+    from dsl.checker import CheckResult
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not a number a case can carry")
 
-
-def parse_json(text: str) -> Any:
+def parse_json(text: str, decode: Callable[[str], Any] = loads) -> Any:
+    """A case's JSON with exact numbers; `decode` is `qa.exact_json.stream_decoder()` for a stream."""
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        return decode(text)
     except RecursionError:
         raise ValueError("nested too deeply to be a case") from None
 
 
-def json_error_text(error: Exception) -> str:
-    if isinstance(error, json.JSONDecodeError):
+def json_error_text(error: Exception, line: str | None = None) -> str:
+    """Where JSON broke and why. Given `line` (one line of a --jsonl stream, whose number the
+    caller reports), the place is its column, or its end when the line stops before the JSON does."""
+    if not isinstance(error, json.JSONDecodeError):
+        return f"invalid JSON: {error}"
+    if line is None:
         return f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
-    return f"invalid JSON: {error}"
+    if error.pos >= len(line.rstrip()):
+        return f"invalid JSON: the line ends (column {error.pos + 1}) before the JSON does: {error.msg}; is it cut short?"
+    return f"invalid JSON at column {error.colno}: {error.msg}"
 
 
 def why_unreadable(error: OSError | UnicodeDecodeError) -> str:
@@ -73,11 +77,17 @@ def read_policy_text(path: str) -> str:
 
 
 def load_checked_policy(path: str) -> CheckResult:
-    """Check a policy file; one that does not check ends the command with its diagnostics (errors
-    only, so the wording warnings are not computed)."""
+    """Check a policy file (or take it from the cache of checked policies); one that does not check
+    ends the command with its diagnostics (errors only, so the wording warnings are not computed)."""
+    from redress.policy_cache import cached_check
+
     with reading(path):
-        result = check_file(path, wording=False)
+        with open(path, "rb") as handle:
+            data = handle.read()
+        result = cached_check(path, data, _check)
     if not result.ok:
+        from dsl.diagnostics import render
+
         errors = [d for d in result.diagnostics if d.severity == "error"]
         shown = "\n".join(render(d, result.source) for d in errors[:10])
         fail(f"{path} does not check ({counted(len(errors), 'error')}); run `redress check {path}`\n{shown}",
@@ -85,10 +95,29 @@ def load_checked_policy(path: str) -> CheckResult:
     return result
 
 
+def _check(path: str, data: bytes) -> CheckResult:
+    from dsl.checker import check_source
+
+    return check_source(data.decode("utf-8"), path, data, wording=False)
+
+
+def _stdin_text() -> str:
+    """Standard input decoded as UTF-8 whatever the locale says, or a clear error."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:
+        return sys.stdin.read()
+    data = buffer.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        fail(f"stdin: not UTF-8 text (byte 0x{data[error.start]:02x} at byte {error.start + 1})", ExitCode.INPUT_ERROR,
+             {"field": None, "expected": "a JSON object in UTF-8 text"})
+
+
 def read_case_argument(argument: str) -> Any:
     """`--case` takes JSON text, `@FILE` or `-` (stdin)."""
     if argument == "-":
-        text, where = sys.stdin.read(), "stdin"
+        text, where = _stdin_text(), "stdin"
     elif argument.startswith("@"):
         text, where = read_text(argument[1:]), argument[1:]
     else:

@@ -8,7 +8,8 @@ import json
 from typing import IO, Any, Callable, Iterator
 
 from qa.casefiles.base import CaseFile, CaseFileError, RawRow, kind_of, present_values, sniff_text
-from qa.casefiles.framing import DECODER, Record, frame, framed_rows, parse_jsonl
+from qa.casefiles.framing import Record, frame, framed_rows, parse_jsonl
+from qa.exact_json import DECODER
 
 JSON_CHUNK_CHARS = 1 << 16
 MAX_JSON_ITEM_CHARS = 1 << 20  # an item that still does not parse after this much text is broken
@@ -136,6 +137,9 @@ class JsonArrayFile(CaseFile):
                 value, end = DECODER.raw_decode(self._buffer, position)
                 if end < len(self._buffer) or self._eof or not self._more():
                     return value, end
+            except RecursionError:  # no end to resume after: the file cannot be read past it
+                line, _ = self._where(position)
+                raise self._error(f"item {number} is nested too deeply to be a case", line) from None
             except ValueError as error:
                 incomplete = isinstance(error, json.JSONDecodeError) and len(self._buffer) - position <= MAX_JSON_ITEM_CHARS
                 if self._eof or not incomplete or not self._more():
