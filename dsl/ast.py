@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from dsl.records import record
 from decimal import Decimal
+from typing import Iterator
 
 
 @dataclass(frozen=True, order=True)
@@ -152,6 +153,33 @@ class Logical:
 
 
 Expr = Number | Percent | Money | Text | Boolean | Name | Call | PercentOf | Negate | Binary | Compare | IsOneOf | Not | Logical
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The sub-expressions of `expr`, in source order: what every walker descends into (names
+    read, divisions, constants compared with, plain numbers). Parts that are not values are left
+    out: a call's function name, the choice values after `is`, the `P%` of `P% of X`."""
+    if isinstance(expr, (Binary, Compare, Logical)):
+        return (expr.left, expr.right)
+    if isinstance(expr, (Negate, Not, PercentOf)):
+        return (expr.operand,)
+    if isinstance(expr, IsOneOf):
+        return (expr.subject,)
+    if isinstance(expr, Call):
+        return expr.arguments
+    return ()
+
+
+def walk(expr: Expr | None) -> Iterator[Expr]:
+    """`expr` and every sub-expression under it, parents before children, left to right; nothing
+    for None (an absent clause)."""
+    if expr is None:
+        return
+    pending = [expr]
+    while pending:
+        node = pending.pop()
+        yield node
+        pending.extend(reversed(children(node)))
 
 
 # ---------------------------------------------------------------- the case block

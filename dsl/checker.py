@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from dsl import ast
 from dsl.currency import minor_unit
+from dsl.digest import policy_digest, text_digest
 from dsl.diagnostics import Diagnostic, DiagnosticSink, did_you_mean
 from dsl.lets import order_lets
 from dsl.names import SNAKE_CASE, snake_case_hint
@@ -43,7 +43,7 @@ def check_source(source: str, path: str = "<policy>", data: bytes | None = None,
     parsed = parse(source, path)
     if parsed.tree is None:
         return CheckResult(None, parsed.diagnostics, None, source)
-    digest = "sha256:" + hashlib.sha256(data if data is not None else source.encode("utf-8")).hexdigest()
+    digest = policy_digest(data) if data is not None else text_digest(source)
     sink = DiagnosticSink(path)
     policy = _Checker(sink, path, digest, source).check(parsed.tree)
     if wording:

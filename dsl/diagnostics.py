@@ -1,7 +1,8 @@
 """Diagnostics: what the parser and the checker report, and how a person reads it.
 
-One `Diagnostic` is one finding with a stable `code` (agents match on it), a place, a message and a
-hint. `render` prints it the way compilers do, with the source line and a caret under the spot.
+One `Diagnostic` is one finding with a stable `code` (agents match on it; every code is registered
+in `dsl.codes`), a place, a message and a hint. `render` prints it the way compilers do, with the
+source line and a caret under the spot.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Iterable
 
 from dsl.ast import Span
+from dsl.codes import registered
 from dsl.source import BOM
 
 
@@ -25,6 +27,9 @@ class Diagnostic:
     message: str
     hint: str | None = None
     end_column: int | None = None
+
+    def __post_init__(self) -> None:
+        registered(self.code, self.severity)  # raises for a code dsl/codes.py does not list
 
     def to_json(self) -> dict:
         data = asdict(self)

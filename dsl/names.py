@@ -17,21 +17,4 @@ def snake_case_hint(name: str) -> str:
 
 def names_used(expr: ast.Expr | None) -> list[str]:
     """Field and let names read by `expr`, each once, in the order they first appear."""
-    found: dict[str, None] = {}
-    _collect(expr, found)
-    return list(found)
-
-
-def _collect(expr, found: dict[str, None]) -> None:
-    if expr is None:
-        return
-    if isinstance(expr, ast.Name):
-        found.setdefault(expr.name)
-    elif isinstance(expr, ast.Call):
-        for argument in expr.arguments:
-            _collect(argument, found)
-    elif isinstance(expr, ast.IsOneOf):
-        _collect(expr.subject, found)
-    else:
-        for child in ("left", "right", "operand"):
-            _collect(getattr(expr, child, None), found)
+    return list(dict.fromkeys(node.name for node in ast.walk(expr) if isinstance(node, ast.Name)))

@@ -246,14 +246,7 @@ def _money_hint(expr: ast.Expr) -> str | None:
 
 
 def _find_plain_number(expr: ast.Expr) -> ast.Number | ast.Percent | None:
-    if isinstance(expr, (ast.Number, ast.Percent)):
-        return expr
-    children = [getattr(expr, name, None) for name in ("left", "right", "operand")]
-    for child in [*children, *getattr(expr, "arguments", ())]:
-        found = _find_plain_number(child) if child is not None else None
-        if found is not None:
-            return found
-    return None
+    return next((node for node in ast.walk(expr) if isinstance(node, (ast.Number, ast.Percent))), None)
 
 
 def _plain(amount) -> str:

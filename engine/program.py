@@ -169,13 +169,7 @@ def _rule_chain(name: str, policy: Policy, candidates: list[tuple[int, list]], w
 
 
 def _divisions(expr) -> list[ast.Binary]:
-    if expr is None:
-        return []
-    found = [expr] if isinstance(expr, ast.Binary) and expr.operator == "/" else []
-    children = [getattr(expr, name, None) for name in ("left", "right", "operand", "subject")]
-    for child in [*children, *getattr(expr, "arguments", ())]:
-        found += _divisions(child)
-    return found
+    return [node for node in ast.walk(expr) if isinstance(node, ast.Binary) and node.operator == "/"]
 
 
 def _division_guard_source(policy: Policy, writer: SourceWriter) -> list[str]:

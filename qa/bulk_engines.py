@@ -42,18 +42,24 @@ def replay_engine(source: str, path: str, kind: str, workers: int, spark_master:
 
 
 def diff_engine(old: tuple[str, str], new: tuple[str, str], kind: str, workers: int, spark_master: str | None = None):
-    """The case diff for an engine kind, as `replay_engine`."""
+    """The case diff for an engine kind, as `replay_engine`. The SQL diffs compare every decision
+    field, as `qa.diff.CaseDiff` does; two versions in different currencies (every case changes)
+    are compared by the compiled engine, with the reason."""
     from qa.diff import CaseDiff
 
     if kind in ("duckdb", "spark"):
+        from qa.bulk import checked
+
         reason = _not_exact(old, new)
+        if reason is None and checked(*old).currency != checked(*new).currency:
+            reason = "the two versions use different currencies; using the compiled engine"
         if reason is not None:
             return CaseDiff(old, new, "compiled", workers), reason
         if kind == "spark":
             from qa.spark_engine import DEFAULT_MASTER, SparkDiff
 
             return SparkDiff(old, new, spark_master or DEFAULT_MASTER), None
-        from qa.bulk import BulkDiff
+        from qa.bulk_diff import BulkDiff
 
         return BulkDiff(old, new, workers), None
     return CaseDiff(old, new, kind, workers), None

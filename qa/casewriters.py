@@ -1,8 +1,10 @@
-"""Cases written as case files that `qa.casefiles` reads back: CSV, JSON Lines, a JSON array,
-YAML, Parquet.
+"""Writing rows to files: case files that `qa.casefiles` reads back (CSV, JSON Lines, a JSON array,
+YAML, Parquet), and the per-case result files of replays and diffs, by one set of writers.
 
 Writers stream, so a million generated cases never sit in memory (unless the columns must be
 gathered first), and exact amounts stay exact: a `Decimal` is written as its text, never as a float.
+A file appears whole or not at all: it is written beside the target, fsynced, then renamed over it
+(`qa.atomic.replacing`); `-` writes a text format to stdout.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import csv
 import json
 import os
 import sys
+from contextlib import ExitStack
 from decimal import Decimal
 from typing import IO, Any, Iterable
 
@@ -25,32 +28,78 @@ class CaseWriteError(ValueError):
     """A case file that cannot be written where or how it was asked for, in words for the user."""
 
 
+PARQUET_BATCH = 10_000
+
+
 def write_cases(cases: Iterable[dict], path: str, format: str | None = None, columns: list[str] | None = None) -> int:
     """Write cases as a case file `open_cases` reads back, and return how many were written.
 
     The format comes from `format` or the extension. Columns (CSV header, Parquet schema) come from
     `columns`, else from the cases' own `columns` (as `generate_cases` has), else from every key in
-    order of appearance, which means holding the cases in memory. The file appears whole or not at
-    all: written beside the target, fsynced, then renamed over it. `-` writes text formats to stdout.
-    Raises `CaseWriteError` before a single case is drawn when the destination cannot work.
+    order of appearance, which means holding the cases in memory.
+    Raises `CaseWriteError` before a single case is drawn when the destination cannot work, or
+    when it cannot be written after all.
     """
     kind = destination_format(path, format)
     columns = columns or getattr(cases, "columns", None)
     if columns is None and kind in ("csv", "parquet"):
         cases = list(cases)
         columns = list(dict.fromkeys(key for case in cases for key in case))
-    if path == "-":
-        return _WRITERS[kind](cases, sys.stdout, columns)
     try:
-        with replacing(path) as temporary:
-            if kind == "parquet":
-                count = _write_parquet(cases, temporary, columns)
-            else:
-                with open(temporary, "w", encoding="utf-8", newline="") as stream:
-                    count = _WRITERS[kind](cases, stream, columns)
+        with RowFileWriter(path, kind, columns) as writer:
+            for case in cases:
+                writer.write(case)
     except OSError as error:
         raise CaseWriteError(f"{path}: cannot be written: {error.strerror or error}") from None
-    return count
+    return writer.count
+
+
+class RowFileWriter:
+    """Streams dict rows to `path` (`-`: stdout) in one of `FORMATS`, atomically; a context manager.
+
+    `columns` are the CSV header and the Parquet schema (other formats write each row's own keys).
+    Parquet columns take their type (bool, integer, else text) from the first batch, which suits
+    case files; `text_only` makes every column text, for result files whose later rows could
+    contradict a type guessed from the first ones. The file is renamed into place only when the
+    block ends without an error.
+    """
+
+    def __init__(self, path: str, kind: str, columns: list[str] | None, text_only: bool = False):
+        if kind not in FORMATS:
+            raise ValueError(f"cannot write {kind!r}; choose one of {', '.join(FORMATS)}")
+        self.count = 0
+        self._stack = ExitStack()
+        if path == "-":
+            if kind == "parquet":
+                raise ValueError("a Parquet file cannot be written to standard output; give a file name")
+            self._rows = _TEXT_WRITERS[kind](sys.stdout, columns)
+            return
+        with self._stack.pop_all() as stack:  # undone if opening fails part-way
+            temporary = stack.enter_context(replacing(path))
+            if kind == "parquet":
+                self._rows = _ParquetRows(temporary, columns, text_only)
+            else:
+                # A lone surrogate (a JSON `\\ud800` in a rejected row) is written as that escape, not a crash.
+                stream = stack.enter_context(open(temporary, "w", encoding="utf-8", errors="backslashreplace", newline=""))
+                self._rows = _TEXT_WRITERS[kind](stream, columns)
+            self._stack = stack.pop_all()
+
+    def write(self, row: dict) -> None:
+        self._rows.write(row)
+        self.count += 1
+
+    def __enter__(self) -> RowFileWriter:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        if kind is None:
+            try:
+                self._rows.finish()
+            except BaseException:
+                if not self._stack.__exit__(*sys.exc_info()):
+                    raise
+                return False
+        return self._stack.__exit__(kind, error, traceback)
 
 
 def destination_format(path: str, format: str | None) -> str:
@@ -82,76 +131,106 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _plain(case: dict) -> dict:
-    """JSON and YAML writers know no Decimal: an exact amount is written as its text."""
-    return {key: str(value) if isinstance(value, Decimal) else value for key, value in case.items()}
+def _plain(row: dict) -> dict:
+    """YAML knows no Decimal: an exact amount is written as its text."""
+    return {key: str(value) if isinstance(value, Decimal) else value for key, value in row.items()}
 
 
-def _write_csv(cases: Iterable[dict], stream: IO[str], columns: list[str]) -> int:
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(columns)
-    count = 0
-    for count, case in enumerate(cases, start=1):
-        writer.writerow([_cell(case.get(column)) for column in columns])
-    return count
+def _json(row: dict) -> str:
+    return json.dumps(row, ensure_ascii=False, default=str)  # a Decimal (at any depth) as its text
 
 
-def _write_jsonl(cases: Iterable[dict], stream: IO[str], columns: list[str] | None) -> int:
-    encode = stream_encoder()
-    count = 0
-    for count, case in enumerate(cases, start=1):
-        stream.write(encode(case) + "\n")
-    return count
+class _CsvRows:
+    def __init__(self, stream: IO[str], columns: list[str]):
+        self.columns = columns
+        self.writer = csv.writer(stream, lineterminator="\n")
+        self.writer.writerow(columns)
+
+    def write(self, row: dict) -> None:
+        self.writer.writerow([_cell(row.get(column)) for column in self.columns])
+
+    def finish(self) -> None:
+        pass
 
 
-def _write_json(cases: Iterable[dict], stream: IO[str], columns: list[str] | None) -> int:
-    count = 0
-    stream.write("[")
-    for count, case in enumerate(cases, start=1):
-        stream.write(("\n  " if count == 1 else ",\n  ") + json.dumps(_plain(case), ensure_ascii=False))
-    stream.write("\n]\n")
-    return count
+class _JsonLinesRows:
+    def __init__(self, stream: IO[str], columns: list[str] | None):
+        self.stream = stream
+        self.encode = stream_encoder()
+
+    def write(self, row: dict) -> None:
+        self.stream.write(self.encode(row) + "\n")
+
+    def finish(self) -> None:
+        pass
 
 
-def _write_yaml(cases: Iterable[dict], stream: IO[str], columns: list[str] | None) -> int:
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    count = 0
-    for count, case in enumerate(cases, start=1):
-        stream.write(yaml.dump([_plain(case)], Dumper=dumper, sort_keys=False, allow_unicode=True, default_flow_style=False))
-    if count == 0:
-        stream.write("[]\n")
-    return count
+class _JsonArrayRows:
+    def __init__(self, stream: IO[str], columns: list[str] | None):
+        self.stream = stream
+        self.first = True
+        stream.write("[")
+
+    def write(self, row: dict) -> None:
+        self.stream.write(("\n  " if self.first else ",\n  ") + _json(row))
+        self.first = False
+
+    def finish(self) -> None:
+        self.stream.write("\n]\n")
 
 
-_WRITERS = {"csv": _write_csv, "jsonl": _write_jsonl, "json": _write_json, "yaml": _write_yaml}
-_PARQUET_BATCH = 10_000
+class _YamlRows:
+    def __init__(self, stream: IO[str], columns: list[str] | None):
+        self.stream = stream
+        self.empty = True
+        self.dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    def write(self, row: dict) -> None:
+        self.stream.write(yaml.dump([_plain(row)], Dumper=self.dumper, sort_keys=False, allow_unicode=True,
+                                    default_flow_style=False))
+        self.empty = False
+
+    def finish(self) -> None:
+        if self.empty:
+            self.stream.write("[]\n")
 
 
-def _write_parquet(cases: Iterable[dict], path: str, columns: list[str]) -> int:
-    """Record batches; each column's type is taken from its first batch (bools, ints, or text for
-    anything else, Decimals included so that no precision is ever chosen for the user)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+_TEXT_WRITERS = {"csv": _CsvRows, "jsonl": _JsonLinesRows, "json": _JsonArrayRows, "yaml": _YamlRows}
 
-    writer, schema, count, batch = None, None, 0, []
-    iterator = iter(cases)
-    while True:
-        batch = [case for _, case in zip(range(_PARQUET_BATCH), iterator)]
-        if not batch and writer is not None:
-            break
-        values = {column: [case.get(column) for case in batch] for column in columns}
-        if schema is None:
-            schema = pa.schema([(column, _arrow_type(values[column])) for column in columns])
-            writer = pq.ParquetWriter(path, schema)
+
+class _ParquetRows:
+    """Record batches of `PARQUET_BATCH` rows; the schema is fixed by the first batch."""
+
+    def __init__(self, path: str, columns: list[str], text_only: bool):
+        self.path, self.columns, self.text_only = path, columns, text_only
+        self.batch: list[dict] = []
+        self.writer = self.schema = None
+
+    def write(self, row: dict) -> None:
+        self.batch.append(row)
+        if len(self.batch) >= PARQUET_BATCH:
+            self._flush()
+
+    def finish(self) -> None:
+        if self.batch or self.writer is None:
+            self._flush()  # an empty file still has its columns
+        self.writer.close()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        values = {column: [row.get(column) for row in self.batch] for column in self.columns}
+        if self.writer is None:
+            self.schema = pa.schema([(column, pa.string() if self.text_only else _arrow_type(values[column]))
+                                     for column in self.columns])
+            self.writer = pq.ParquetWriter(self.path, self.schema)
+        schema = self.schema
         arrays = [pa.array(values[field.name] if field.type != pa.string() else
                            [None if value is None else _cell(value) for value in values[field.name]], field.type)
                   for field in schema]
-        writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
-        count += len(batch)
-        if len(batch) < _PARQUET_BATCH:
-            break
-    writer.close()
-    return count
+        self.writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+        self.batch.clear()
 
 
 def _arrow_type(values: list) -> Any:

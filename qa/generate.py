@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import fields as dataclass_fields, is_dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterator
 
@@ -61,7 +60,7 @@ def thresholds(policy: Policy) -> tuple[dict[str, list[Decimal]], list[Decimal],
     numbers: set[Decimal] = set()
     conditions = [item.condition for group in (policy.guidelines, policy.entitlements, policy.routes) for item in group]
     for condition in conditions:
-        for node in _walk(condition):
+        for node in ast.walk(condition):
             if isinstance(node, ast.Money):
                 money.add(node.amount)
             elif isinstance(node, ast.Number):
@@ -71,17 +70,6 @@ def thresholds(policy: Policy) -> tuple[dict[str, list[Decimal]], list[Decimal],
                     if isinstance(subject, ast.Name) and isinstance(other, (ast.Money, ast.Number)):
                         by_field.setdefault(subject.name, set()).add(other.amount if isinstance(other, ast.Money) else other.value)
     return {name: sorted(values) for name, values in by_field.items()}, sorted(money), sorted(numbers)
-
-
-def _walk(node: Any) -> Iterator[Any]:
-    if isinstance(node, tuple):
-        for item in node:
-            yield from _walk(item)
-    elif is_dataclass(node):
-        yield node
-        for field in dataclass_fields(node):
-            if field.name != "span":
-                yield from _walk(getattr(node, field.name))
 
 
 def _within(field: CaseField, number: Decimal) -> Decimal:

@@ -12,13 +12,14 @@ check runs in a worker thread.
 from __future__ import annotations
 
 import getpass
-import hashlib
 import os
 import sqlite3
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterator
+
+from dsl.digest import text_digest
 
 HISTORY_FILE = ".redress-history.sqlite3"
 SCHEMA_VERSION = 1
@@ -43,15 +44,10 @@ CREATE TABLE IF NOT EXISTS publications (
 """
 
 
-def text_digest(text: str) -> str:
-    """The digest a decision carries for this text saved as UTF-8 (`Decision.digest`)."""
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def current_user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # no login name (some containers): getpass raises OSError or KeyError
+    except (OSError, KeyError):  # no login name (some containers): getpass raises OSError (3.13) or KeyError (pwd)
         return "unknown"
 
 

@@ -29,12 +29,12 @@ from dsl.currency import quantum
 from dsl.model import Policy
 from engine.cases import CASE_ID_KEY, CaseError
 from engine.decision import Decision
-from engine.sql import compile_policy
+from engine.sql import compile_policy, decision_of
 from qa.bulk import checked
 from qa.bulk_engines import EngineUnavailable
 from qa.bulk_sources import INDEX, Batch, batches_of, fields_of
 from qa.casefiles import CaseFile, RawRow
-from qa.diff import BehaviourDiff, CaseChange, changed, diff_batches
+from qa.diff import BehaviourDiff, CaseChange, diff_batches, differing_fields
 from qa.replay import OFFERED_KEY, CaseOutcome, ReplayBatch, Tally, classify, offered_amount, replay_batches
 
 DEFAULT_MASTER = "local[*]"
@@ -148,13 +148,7 @@ class SparkDecider:
             raise SparkUnavailable(f"Spark ({self.master}) failed: {_first_line(error)}") from None
 
     def decision(self, result: dict, case_id) -> Decision:
-        policy = self.policy
-        extra = None if result["extra_gesture"] is None else {"gesture": result["extra_gesture"], "up_to": result["extra_up_to"]}
-        return Decision(policy.name, policy.version, policy.digest, case_id, result["rule"], policy.currency,
-                        floor=result["floor"], ceiling=result["ceiling"], open_at=result["open_at"], step=result["step"],
-                        remedies=list(result["remedies"]), approver=result["approver"], escalate_to=result["escalate_to"],
-                        routes=list(result["routes"]), entitlements=list(result["entitlements"]),
-                        say=result.get("say"), follow_up=result["follow_up"], extra=extra, notes=list(result["notes"]))
+        return decision_of(self.policy, result, case_id)
 
 
 def _case_id(batch: Batch, result: dict):
@@ -249,7 +243,7 @@ class SparkDiff:
         self.old, self.new, self.master = old, new, master
         self.policies = (checked(*old), checked(*new))
         self.extra_columns: dict[str, None] = {}
-        self.deciders = [SparkDecider(policy, master) for policy in self.policies]
+        self.deciders = [SparkDecider(policy, master, wording=True) for policy in self.policies]  # a changed `say` is a change
 
     @property
     def notes(self) -> list[str]:
@@ -273,8 +267,9 @@ class SparkDiff:
                         continue
                     case_id = _case_id(batch, old)
                     before, after = deciders[0].decision(old, case_id), deciders[1].decision(new, case_id)
-                    changes.append(CaseChange(old["row"], case_id, "changed" if changed(before, after) else "unchanged",
-                                              before, after))
+                    fields = differing_fields(before, after)
+                    changes.append(CaseChange(old["row"], case_id, "changed" if fields else "unchanged", before, after,
+                                              fields=fields))
             python_changes, python_extra = python([batch.raw(i) for i in sorted(handed_back)])
             changes = sorted(changes + python_changes, key=lambda change: change.row)
             behaviour = BehaviourDiff()

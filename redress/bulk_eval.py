@@ -15,7 +15,7 @@ from json import dumps
 from json.encoder import encode_basestring
 from typing import Callable, Iterator
 
-from engine.cases import CaseError, case_id_of
+from engine.cases import CASE_ID_KEY, CaseError, case_id_of, read_case_id
 from engine.decision import Decision
 from redress.evaluate import UTF8_BOM, OfferedNote, line_error, unreadable_line
 from redress.inputs import load_checked_policy
@@ -34,6 +34,21 @@ def _case_id_json(raw) -> str:
     if case_id.__class__ is int:
         return str(case_id)
     return to_json_line(case_id)
+
+
+def _with_readable_ids(raws: list, outputs: list, count: int) -> list:
+    """The cases whose `id` the case reader accepts; the others get its error in `outputs` (SQL
+    carries the id through unread, so it is read here, as the per-case path reads it)."""
+    kept = []
+    for index, raw in raws:
+        try:
+            if isinstance(raw, dict):
+                read_case_id(raw.get(CASE_ID_KEY))
+        except CaseError as error:
+            outputs[index] = to_json_line(line_error(None, count + index + 1, error.to_json())[0])
+            continue
+        kept.append((index, raw))
+    return kept
 
 
 def _complete_lines(stream) -> Iterator[list[bytes]]:
@@ -104,9 +119,10 @@ def evaluate_jsonl_in_bulk(policy_path: str, summary: Callable[[int, int], int])
             raw, problem = unreadable_line(line, number)
             if problem is not None:
                 outputs[index] = to_json_line(problem[0])
-                invalid += 1
             else:
                 raws.append((index, offered.without_offered(raw)))
+        raws = _with_readable_ids(raws, outputs, count)
+        invalid += sum(output is not None for output in outputs)
         for (index, raw), result in zip(raws, decider.decide([raw for _, raw in raws])):
             if isinstance(result, str):
                 outputs[index] = head + _case_id_json(raw) + ", " + result

@@ -290,7 +290,9 @@ def replay(policy, cases, input_format, engine_kind, spark_master, workers, outp
 @click.option("--cases", "cases_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Historic cases to decide with both versions (the behavioural diff).")
 @input_format_option
-@bulk_engine_option
+@click.option("--engine", "engine_kind", type=click.Choice(ENGINES), default="compiled", show_default=True,
+              help="compiled, durable: case by case on --workers processes, comparing every decision field; duckdb "
+                   "and spark compare only rule, floor, ceiling and approver, so they fall back to compiled, with a warning.")
 @spark_master_option
 @workers_option
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write every case's old and new decision here.")
@@ -303,7 +305,9 @@ def diff(old, new, cases_path, input_format, engine_kind, spark_master, workers,
          output_format) -> None:
     """Compare two versions of a policy: text, structure, and with --cases, their decisions.
 
-    Exit 0 when nothing changed, 1 when something did (like diff(1))."""
+    With --cases, a case changed when any decision field differs (rule, amounts, approver, wording,
+    routes, ...). Exit 0 when nothing changed, 1 when something did (like diff(1)): without --cases
+    the text, with --cases any case's decision."""
     wants_json(output_format)
     from qa.batch import default_workers
     from redress.diff_command import run_diff

@@ -1,6 +1,6 @@
 """`redress diff OLD NEW [--cases FILE]`: two versions of a policy, compared by text, by structure,
 and (with cases) by what they would have decided. Exit 0 when nothing changed, 1 when something did,
-like diff(1)."""
+like diff(1): without cases, the text; with cases, any case's decision (a comment-only edit is 0)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dsl.compare import compare_policies
 from dsl.currency import format_money
 from qa.bulk_engines import EngineUnavailable, diff_engine
 from qa.casefiles import CaseFileError, open_cases
-from qa.diff import BehaviourDiff, change_json
+from qa.diff import AMOUNT_FIELDS, DECISION_FIELDS, BehaviourDiff, change_json
 from redress.inputs import load_checked_policy
 from redress.outcome_files import RowWriter
 from redress.output import ExitCode, emit, emit_json, fail, say, warn
@@ -23,8 +23,8 @@ from redress.progress import Progress
 from redress.prove_report import proof_text, prove_versions
 from redress.replay_command import truncated_last_line
 
-CHANGE_COLUMNS = ["row", "id", "status", "old_rule", "new_rule", "old_floor", "new_floor", "old_ceiling", "new_ceiling",
-                  "old_approver", "new_approver", "ceiling_delta", "reason"]
+CHANGE_COLUMNS = ["row", "id", "status", "fields", *(f"{side}_{name}" for name in DECISION_FIELDS for side in ("old", "new")),
+                  "ceiling_delta", "reason"]
 
 
 def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format: str | None, engine_kind: str,
@@ -34,19 +34,20 @@ def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format:
     and a change counts when the proof finds one, not when only the text changed."""
     old, new = load_checked_policy(old_path), load_checked_policy(new_path)
     structure = compare_policies(old.policy, new.policy)
+    text_changed = old.source != new.source
     result = {"old": _identity(old.policy, old_path), "new": _identity(new.policy, new_path),
-              "structure": {name: section.to_json() for name, section in structure.items()}}
+              "structure": {name: section.to_json() for name, section in structure.items()}, "source_changed": text_changed}
+    report = [_source_diff(old.source, new.source, old_path, new_path, _use_color(color)), _structure_text(structure)]
     proof = prove_versions(old.policy, new.policy, prove_timeout) if prove_timeout is not None else None
     if proof is not None:
         result["proof"] = proof
     proved_change = proof is not None and proof["equivalent"] is not True
+    proof_report = [proof_text(proof)] if proof is not None else []
     if cases_path is None:
-        text_changed = old.source != new.source
         if output_format == "json":
-            emit_json(result | {"source_changed": text_changed})
+            emit_json(result)
         else:
-            emit(_source_diff(old.source, new.source, old_path, new_path, _use_color(color)))
-            emit(_structure_text(structure) + (proof_text(proof) if proof is not None else ""))
+            emit("\n".join([*report, *proof_report]))
         changed = proved_change if proof is not None else text_changed
         return ExitCode.FINDINGS if changed else ExitCode.OK
     behaviour = BehaviourDiff()
@@ -74,8 +75,7 @@ def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format:
     if output_format == "json":
         emit_json(result)
     else:
-        emit(_structure_text(structure))
-        emit(_behaviour_text(behaviour, new.policy.currency, cases_path) + (proof_text(proof) if proof is not None else ""))
+        emit("\n".join([*report, _behaviour_text(behaviour, new.policy.currency, cases_path), *proof_report]))
     truncated = truncated_last_line(case_file, cases_path) if behaviour.invalid else None
     if truncated:
         say(f"redress: error: {truncated}")
@@ -88,10 +88,17 @@ def _identity(policy, path: str) -> dict:
 
 
 def _flat(change: dict) -> dict:
+    """One row of `--out`: lists as `a; b`, the extra gesture as `fruit basket up to 25.00`."""
     flat = {key: change[key] for key in ("row", "id", "status", "ceiling_delta", "reason")}
+    flat["fields"] = ", ".join(change["fields"])
     for side in ("old", "new"):
-        for key in ("rule", "floor", "ceiling", "approver"):
-            flat[f"{side}_{key}"] = change[side][key] if change[side] else None
+        for key in DECISION_FIELDS:
+            value = change[side][key] if change[side] else None
+            if isinstance(value, list):
+                value = "; ".join(value)
+            elif isinstance(value, dict):
+                value = f"{value['gesture']} up to {value['up_to']}"
+            flat[f"{side}_{key}"] = value
     return flat
 
 
@@ -134,9 +141,16 @@ def _behaviour_text(behaviour: BehaviourDiff, currency: str, cases_path: str) ->
                                                            if behaviour.invalid_in_one_version else ""), "",
              f"  {behaviour.more:,} cases would get a higher ceiling, {behaviour.less:,} a lower one",
              f"  total ceiling change {money(behaviour.ceiling_delta)}, total floor change {money(behaviour.floor_delta)}"]
+    if behaviour.changed:
+        lines += ["", "What changed in the changed cases, by field:"]
+        lines += [_field_line(behaviour, name, money) for name, count in behaviour.fields.items() if count]
     if behaviour.transitions:
         lines += ["", "Rule changes (old -> new):"]
         lines += [f"  {count:>8,}  {key}" for key, count in sorted(behaviour.transitions.items(), key=lambda kv: -kv[1])[:10]]
+    if behaviour.approvers:
+        lines += ["", "Approver changes (old -> new):"]
+        for key, moved in sorted(behaviour.approvers.items(), key=lambda kv: -kv[1].cases)[:10]:
+            lines.append(f"  {moved.cases:>8,}  {key}  ({_approver_cause(moved)})")
     movers = behaviour.movers()
     if movers:
         lines += ["", "Biggest movers (ceiling):"]
@@ -153,3 +167,20 @@ def _behaviour_text(behaviour: BehaviourDiff, currency: str, cases_path: str) ->
         lines += ["", "Invalid cases by reason:"]
         lines += [f"  {count:>8,}  {reason}" for reason, count in sorted(behaviour.invalid_reasons.items(), key=lambda kv: -kv[1])[:10]]
     return "\n".join(lines)
+
+
+def _field_line(behaviour: BehaviourDiff, name: str, money) -> str:
+    """`open_at  12 cases  total +$34.00 (10 higher, 2 lower)`: how many cases, and for an amount how much."""
+    count = behaviour.fields[name]
+    line = f"  {name:<13}{count:>10,} case{'s' * (count != 1)}"
+    if name in AMOUNT_FIELDS:
+        amount = behaviour.amounts[name]
+        line += f"  total {money(amount.delta + behaviour.zero)} ({amount.more:,} higher, {amount.less:,} lower)"
+    return line
+
+
+def _approver_cause(moved) -> str:
+    """Why an approver changed: another rule decides, the ceiling crossed a limit, or the limits moved."""
+    causes = ((moved.rule, "decided by another rule or none"), (moved.ceiling, "the same rule, a ceiling across a limit"),
+              (moved.limits, "the same ceiling: the authority limits changed"))
+    return "; ".join(f"{count:,} {cause}" for count, cause in causes if count)

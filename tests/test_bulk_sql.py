@@ -10,6 +10,7 @@ real CLI, whichever engine is chosen.
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -25,10 +26,12 @@ from engine.cases import CaseError
 from engine.decide import load_engine
 from engine.decision import Decision
 from engine.sql import NotExact, compile_policy
-from qa.bulk import BulkDiff, BulkReplay, sql_refusal
+from qa.bulk import BulkReplay, sql_refusal
+from qa.bulk_diff import BulkDiff
 from qa.bulk_eval import BulkDecider
 from qa.casefiles import open_cases
-from qa.diff import BehaviourDiff, CaseDiff
+from qa.diff import BehaviourDiff, CaseDiff, change_json
+from test_diff import FIELD_EDITS, RESTAURANT, RESTAURANT_CASES, edited
 from qa.replay import Replay, Tally
 from test_differential import EXAMPLE, POLICY_FILES, CaseGenerator, small_policies
 
@@ -338,3 +341,27 @@ def test_csv_files_duckdb_would_read_differently_go_to_the_python_reader(tmp_pat
     results = {engine: _cli("replay", policy, path, "--engine", engine, "--format", "json") for engine in ("duckdb", "compiled")}
     assert _without_timing(results["duckdb"].stdout) == _without_timing(results["compiled"].stdout)
     assert json.loads(results["duckdb"].stdout)["cases"] == 12 * 2000 + 1 + 49
+
+
+@pytest.mark.parametrize("field", sorted(set(FIELD_EDITS) - {"currency"}))  # a change of currency is the compiled engine's
+def test_the_sql_diff_sees_a_change_to_any_decision_field_as_case_by_case_does(field, tmp_path):
+    """Counts, per-field moves, amount totals, transitions, approver causes, movers, and every
+    case's change with both decisions: the same from DuckDB as from the compiled engine."""
+    source = RESTAURANT.read_text()
+    old, new = (source, "old.policy"), (edited(source, FIELD_EDITS[field]), "new.policy")
+    lines = tmp_path / "cases.jsonl"  # JSON Lines: rows Python reads and hands to DuckDB in batches
+    with RESTAURANT_CASES.open(newline="") as stream:
+        lines.write_text("".join(json.dumps({k: v for k, v in row.items() if v}) + "\n" for row in csv.DictReader(stream)))
+    for cases in (RESTAURANT_CASES, lines):
+        reports, changes = [], []
+        for differ in (BulkDiff(old, new), CaseDiff(old, new, "compiled", 1)):
+            behaviour = BehaviourDiff()
+            with open_cases(str(cases)) as case_file:
+                for part, _, _ in differ.batches(case_file, keep_changes=False):
+                    behaviour.merge(part)
+            reports.append(behaviour.to_json())
+            with open_cases(str(cases)) as case_file:
+                changes.append([change_json(change) for change in differ.changes(case_file)])
+        assert reports[0]["fields"][field] > 0
+        assert reports[0] == reports[1]
+        assert changes[0] == changes[1]

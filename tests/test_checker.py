@@ -65,6 +65,12 @@ DIAGNOSTICS = [
          "`=` is not a comparison", "`==`"),
     case("nesting", body("let x = " + " + ".join(["price"] * 200) + "\n" + RULE), "nesting", B + 1, 9,
          "nested more than 100 levels deep", "split it into smaller parts with `let`"),
+    case("line-ending", body("# a note\r  offer\n" + RULE), "line-ending", B + 1, 9,
+         "a carriage return (CR) here does not end a line", "save the file with LF or CRLF line endings"),
+    case("encoding", body("let x = price\ud800\n" + RULE), "encoding", B + 1, 14,
+         "U+D800 is half of a surrogate pair", "delete it"),
+    case("escape", body(RULE + '  say "bad \\x escape"\n'), "escape", B + 3, 12,
+         "`\\x` needs exactly 2 hex digits", "write \\\\ for a backslash"),
 
     # ------------------------------------------------------------ header
     case("missing-header", 'policy "p"\ncurrency USD\ncase\n  price: money\n' + RULE, "missing-header", 3, 1,
@@ -301,14 +307,48 @@ def test_each_diagnostic(source, code, line, column, message, hint):
 
 
 def test_every_code_the_checker_uses_has_a_case():
-    """A new diagnostic code in dsl/ must come with a case above."""
+    """A new diagnostic code in dsl/ must be registered in dsl/codes.py and come with a case above."""
+    import re
+    import tomllib
+
+    from dsl.codes import CODES
+
+    sources = "".join(path.read_text(encoding="utf-8") for path in (Path(__file__).parents[1] / "dsl").glob("*.py"))
+    used = set(re.findall(r'\.(?:error|warning)\(\s*[^,]+,\s*"([a-z-]+)"', sources))
+    used |= set(re.findall(r'Diagnostic\([^)]*?"(?:error|warning)",\s*"([a-z-]+)"', sources, re.S))
+    used |= set(re.findall(r'SourceProblem\(\s*[^,]+,\s*[^,]+,\s*"([a-z-]+)"', sources))
+    assert {"syntax", "nesting", "type", "line-ending", "escape"} <= used  # the patterns do find the codes
+    wording = tomllib.loads((Path(__file__).parents[1] / "dsl" / "wording.toml").read_text(encoding="utf-8"))
+    used |= {table["code"] for table in wording.values() if isinstance(table, dict) and "code" in table}
+    assert used <= set(CODES), f"not registered in dsl/codes.py: {sorted(used - set(CODES))}"
+    covered = {param.values[1] for param in DIAGNOSTICS}
+    # The wording warnings have their own cases, in test_wording.py.
+    covered |= set(re.findall(r'"(wording-[a-z-]+)"', (Path(__file__).parent / "test_wording.py").read_text(encoding="utf-8")))
+    # "internal" is the checker crashing, which no policy can make it do.
+    assert set(CODES) - {"internal"} <= covered, f"no test for {sorted(set(CODES) - {'internal'} - covered)}"
+
+
+def test_the_language_reference_lists_every_code_as_registered():
+    """docs/language.md's "Diagnostic codes" table and dsl/codes.py agree, code by code."""
     import re
 
-    sources = "".join((Path(__file__).parents[1] / "dsl" / name).read_text(encoding="utf-8")
-                      for name in ("checker.py", "typecheck.py", "rules.py", "lets.py", "parser.py"))
-    used = set(re.findall(r'\.(?:error|warning)\(\s*[^,]+,\s*"([a-z-]+)"', sources)) | {"syntax"}
-    covered = {param.values[1] for param in DIAGNOSTICS}
-    assert used <= covered, f"no test for {sorted(used - covered)}"
+    from dsl.codes import CODES
+
+    reference = (Path(__file__).parents[1] / "docs" / "language.md").read_text(encoding="utf-8")
+    section = reference[reference.index("\n## Diagnostic codes\n"):]
+    section = section[:section.find("\n## ", 1)] if "\n## " in section[1:] else section
+    rows = re.findall(r"^\| `([a-z-]+)` \| (\w+) \| (.+?) \|$", section, re.M)
+    assert rows == [(code.name, code.severity, code.meaning) for code in CODES.values()]
+
+
+def test_an_unregistered_code_cannot_be_reported():
+    from dsl.codes import UnregisteredCode
+    from dsl.diagnostics import Diagnostic
+
+    with pytest.raises(UnregisteredCode, match="not registered"):
+        Diagnostic("t.policy", 1, 1, "error", "no-such-code", "a finding nobody documented")
+    with pytest.raises(UnregisteredCode, match="registered as error"):
+        Diagnostic("t.policy", 1, 1, "warning", "type", "a type error reported as a mere warning")
 
 
 # ---------------------------------------------------------------- what is allowed
@@ -437,6 +477,21 @@ def test_the_language_example_checks_with_no_diagnostics(example):
     result = check_file(str(EXAMPLE_PATH))
     assert result.ok and result.diagnostics == []
     assert result.policy.digest == "sha256:" + hashlib.sha256(EXAMPLE_PATH.read_bytes()).hexdigest()
+
+
+def test_the_policy_digest_is_computed_in_one_place(tmp_path):
+    """The decision, the history and the workbench name a version by the same digest, computed by
+    `dsl.digest` alone (the check cache hashes too, but a cache key is not a version's name)."""
+    from qa.history import History
+
+    repo = Path(__file__).parents[1]
+    naming = sorted(str(path.relative_to(repo)) for package in ("dsl", "engine", "qa", "redress", "workbench")
+                    for path in (repo / package).rglob("*.py") if '"sha256:" +' in path.read_text(encoding="utf-8"))
+    assert naming == ["dsl/digest.py"]
+    policy = tmp_path / "example.policy"
+    policy.write_bytes(EXAMPLE_PATH.read_bytes())
+    saved = History(str(tmp_path)).record(str(policy), policy.read_text(encoding="utf-8"), "")
+    assert saved.digest == check_file(str(policy)).policy.digest
 
 
 def test_the_example_header_and_case_fields(example):

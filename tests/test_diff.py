@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from dsl.currency import format_money
 
 RESTAURANT = REPO / "policies" / "restaurant_catering.policy"
 RESTAURANT_CASES = REPO / "policies" / "restaurant_catering.cases.csv"
@@ -122,8 +123,14 @@ def test_color_only_when_asked(invoke, versions):
 # ---------------------------------------------------------------- with cases: the exact count
 
 
+# Every field of a decision (README's decision format) but the version's identity and the case's own id.
+DECISION_FIELDS = ("rule", "currency", "floor", "ceiling", "open_at", "step", "remedies", "approver", "escalate_to",
+                   "routes", "entitlements", "say", "follow_up", "extra", "notes")
+
+
 def expected_behaviour(old: Path, new: Path, cases: Path) -> dict:
-    """Decide every row with both versions, independently of `redress diff`."""
+    """Decide every row with both versions, independently of `redress diff`, and compare every
+    decision field of the decision as `redress eval` prints it."""
     from dsl.checker import check_file
     from engine.cases import CaseError
     from engine.decide import load_engine
@@ -132,6 +139,9 @@ def expected_behaviour(old: Path, new: Path, cases: Path) -> dict:
     changed = unchanged = invalid = more = less = 0
     floor_delta = ceiling_delta = Decimal(0)
     transitions: Counter = Counter()
+    approvers: Counter = Counter()
+    fields: Counter = Counter()
+    amounts = dict.fromkeys(("floor", "ceiling", "open_at", "step", "extra"), Decimal(0))
     deltas: list[tuple[Decimal, int]] = []
     with cases.open(newline="", encoding="utf-8") as stream:
         reader = csv.reader(stream)
@@ -147,27 +157,36 @@ def expected_behaviour(old: Path, new: Path, cases: Path) -> dict:
                 own = {key: value for key, value in data.items()
                        if key == "id" or key in {field.name for field in engine.policy.fields}}
                 try:
-                    decisions.append(engine.decide(own))
+                    decisions.append(engine.decide(own).to_json())
                 except CaseError:
                     break
             if len(decisions) < 2:
                 invalid += 1
                 continue
             before, after = decisions
-            floor_change = (after.floor or 0) - (before.floor or 0)
-            ceiling_change = (after.ceiling or 0) - (before.ceiling or 0)
+            floor_change = Decimal(after["floor"] or 0) - Decimal(before["floor"] or 0)
+            ceiling_change = Decimal(after["ceiling"] or 0) - Decimal(before["ceiling"] or 0)
             floor_delta += floor_change
             ceiling_delta += ceiling_change
-            if (before.rule, before.floor, before.ceiling, before.approver) == (after.rule, after.floor, after.ceiling, after.approver):
+            differ = [name for name in DECISION_FIELDS if before[name] != after[name]]
+            if not differ:
                 unchanged += 1
                 continue
             changed += 1
+            fields.update(differ)
+            for name in amounts:
+                old_amount, new_amount = ((side[name] or {}).get("up_to") if name == "extra" else side[name] for side in (before, after))
+                amounts[name] += Decimal(new_amount or 0) - Decimal(old_amount or 0)
             more += ceiling_change > 0
             less += ceiling_change < 0
-            transitions[f"{before.rule or '(no rule)'} -> {after.rule or '(no rule)'}"] += 1
+            if before["rule"] != after["rule"]:
+                transitions[f"{before['rule'] or '(no rule)'} -> {after['rule'] or '(no rule)'}"] += 1
+            if before["approver"] != after["approver"]:
+                approvers[f"{before['approver'] or '(none)'} -> {after['approver'] or '(none)'}"] += 1
             deltas.append((ceiling_change, row))
     return {"changed": changed, "unchanged": unchanged, "invalid": invalid, "floor_delta": floor_delta,
-            "ceiling_delta": ceiling_delta, "transitions": dict(transitions), "more": more, "less": less, "deltas": deltas}
+            "ceiling_delta": ceiling_delta, "transitions": dict(transitions), "approvers": dict(approvers),
+            "fields": {name: fields[name] for name in DECISION_FIELDS}, "amounts": amounts, "more": more, "less": less, "deltas": deltas}
 
 
 def histogram_of(deltas: list[Decimal]) -> dict[str, int]:
@@ -207,21 +226,24 @@ def test_the_behavioural_diff_reports_exactly_the_changed_cases(redress, old_and
     report = json.loads(result.stdout)
 
     assert expected["changed"] > 100 and expected["invalid"] == 2  # the edits do move many cases
+    assert report["source_changed"] is True and report["structure"]["rules"]["removed"] == ["Rude staff"]
     assert report["cases"] == 2000 == expected["changed"] + expected["unchanged"] + expected["invalid"]
-    for key in ("changed", "unchanged", "invalid", "more", "less", "transitions"):
+    for key in ("changed", "unchanged", "invalid", "more", "less", "transitions", "fields"):
         assert report[key] == expected[key], key
+    assert {key: moved["cases"] for key, moved in report["approvers"].items()} == expected["approvers"]
     assert Decimal(report["floor_delta"]) == expected["floor_delta"]
     assert Decimal(report["ceiling_delta"]) == expected["ceiling_delta"]
     assert report["floor_delta"] == format(expected["floor_delta"], "f")
-    assert {"Rude staff -> (no rule)", "Late catering -> Late catering", "Late catering -> Late catering, large order"} \
-        <= set(report["transitions"])
-    assert sum(report["transitions"].values()) == report["changed"]
+    assert {"Rude staff -> (no rule)", "Late catering -> Late catering, large order"} <= set(report["transitions"])
+    # Only moves between different rules: a case that kept its rule and got a new ceiling is no transition.
+    assert all(old != new for old, new in (key.split(" -> ") for key in report["transitions"]))
+    assert sum(report["transitions"].values()) == report["fields"]["rule"] < report["changed"]
     assert report["histogram"] == histogram_of([delta for delta, _ in expected["deltas"]])
     assert sum(report["invalid_reasons"].values()) == 2
     assert any("`situation` cannot be 'flood'" in reason for reason in report["invalid_reasons"])
 
     movers = report["movers"]
-    ranked = sorted(expected["deltas"], key=lambda item: (-abs(item[0]), item[1]))[:10]
+    ranked = sorted([item for item in expected["deltas"] if item[0]], key=lambda item: (-abs(item[0]), item[1]))[:10]
     assert [(Decimal(m["ceiling_delta"]), m["row"]) for m in movers] == ranked
 
 
@@ -271,6 +293,12 @@ def test_the_readable_behavioural_report(invoke, old_and_new, historic_cases):
     text = result.stdout
     assert not ANSI.search(text)
     assert f"Decided 2,000 cases from {historic_cases} with both versions:" in text
+    # The text and structural diff stay, above the behavioural one.
+    assert text.index(f"--- {old}") < text.index("What changed, by section:") < text.index("Decided 2,000 cases")
+    assert "+  offer no less than 10% of price but no more than 30% of price" in text
+    by_field = text[text.index("What changed in the changed cases, by field:"):].split("\n\n")[0].splitlines()[1:]
+    assert [line.split()[:2] for line in by_field] == \
+        [[name, f"{count:,}"] for name, count in report["fields"].items() if count]
     for key in ("changed", "unchanged", "invalid"):
         assert re.search(rf"^\s+{key}\s+{report[key]:,}$", text, re.M), key
     assert f"{report['more']:,} cases would get a higher ceiling, {report['less']:,} a lower one" in text
@@ -302,9 +330,30 @@ def test_two_workers_equal_one_and_out_has_one_row_per_case(redress, old_and_new
     assert [int(row["row"]) for row in rows] == list(range(2, 2002))
     assert Counter(row["status"] for row in rows) == {key: report[key] for key in ("changed", "unchanged", "invalid")}
     assert sum(Decimal(row["ceiling_delta"]) for row in rows if row["ceiling_delta"]) == Decimal(report["ceiling_delta"])
-    changed = [row for row in rows if row["status"] == "changed"]
-    assert all((row["old_rule"], row["old_floor"], row["old_ceiling"], row["old_approver"])
-               != (row["new_rule"], row["new_floor"], row["new_ceiling"], row["new_approver"]) for row in changed)
+    for row in rows:
+        differ = [name for name in DECISION_FIELDS if row[f"old_{name}"] != row[f"new_{name}"]]
+        assert row["fields"] == (", ".join(differ) if row["status"] != "invalid" else ""), row
+        assert (row["status"] == "changed") == bool(differ) or row["status"] == "invalid"
+
+
+def test_a_diff_merged_from_parts_equals_one_built_case_by_case(old_and_new, historic_cases):
+    """Batches decided apart (on several workers, or by a bulk engine) add up to the same report."""
+    from qa.casefiles import open_cases
+    from qa.diff import BehaviourDiff, CaseDiff
+
+    old, new = old_and_new
+    with open_cases(str(historic_cases)) as case_file:
+        rows = list(case_file.rows())
+    differ = CaseDiff((old.read_text(), str(old)), (new.read_text(), str(new)))
+    whole, merged = BehaviourDiff(), BehaviourDiff()
+    for change in differ.changes(rows):
+        whole.add(change)
+    for start in range(0, len(rows), 300):
+        for part, changes, count in differ.batches(rows[start:start + 300], keep_changes=False):
+            assert changes is None and count == len(rows[start:start + 300])
+            merged.merge(part)
+    assert whole.changed > 100 and whole.approvers and whole.fields["say"]
+    assert merged.to_json() == whole.to_json()
 
 
 def test_diff_reads_cases_from_standard_input_and_other_formats(invoke, old_and_new, tmp_path):
@@ -318,6 +367,81 @@ def test_diff_reads_cases_from_standard_input_and_other_formats(invoke, old_and_
     report = json.loads(from_stdin.stdout)
     for key in ("cases", "changed", "unchanged", "invalid", "floor_delta", "ceiling_delta", "transitions", "histogram"):
         assert report[key] == baseline[key], key
+
+
+# One one-line edit per decision field, each moving that field on some of the sample's cases.
+FIELD_EDITS = {
+    "rule": ('rule "Rude staff"', 'rule "Rude staff, reviewed"'),
+    "currency": ("currency USD", "currency CAD"),
+    "floor": ("offer no less than price but no more than price + $5", "offer no less than price - $1 but no more than price + $5"),
+    "ceiling": RULE_RAISED,
+    "open_at": ("open at 20% of price", "open at 25% of price"),
+    "step": ("step 5% of price", "step 6% of price"),
+    "remedies": ("remedies correct_bill, account_credit", "remedies correct_bill"),
+    "approver": SERVER_LIMIT_LOWERED,
+    "escalate_to": ("  escalate to shift_supervisor", "  escalate to restaurant_manager"),
+    "routes": ("Manager\" when situation is billing_error", "Manager\" when situation is billing_error or situation is other"),
+    "entitlements": ("when situation is late_catering and not delivered", "when situation is late_catering"),
+    "say": ('say "Let me make you a fresh one right away, on the house."', 'say "A fresh one, right away, on the house."'),
+    "follow_up": ("follow up within 2 days", "follow up within 3 days"),
+    "extra": ('extra "fruit basket" up to $25', 'extra "fruit basket" up to $30'),
+    "notes": ("open at 10% of price", "open at 5% of price"),  # below the floor: moved back up, with a note
+}
+
+
+def test_every_decision_field_has_an_edit():
+    """A field added to decisions must be compared by the diff, and get an edit here."""
+    from dsl.checker import check_file
+    from engine.decide import load_engine
+
+    decision = load_engine(check_file(str(RESTAURANT)).policy).decide({"situation": "cold_entree", "price": "20"})
+    assert set(FIELD_EDITS) == set(DECISION_FIELDS) == set(decision.to_json()) - {"policy", "version", "digest", "case_id"}
+
+
+@pytest.mark.parametrize("field", FIELD_EDITS)
+def test_a_one_line_edit_to_any_decision_field_is_a_change(invoke, versions, field):
+    old, new = versions("old"), versions("new", FIELD_EDITS[field])
+    expected = expected_behaviour(old, new, RESTAURANT_CASES)
+    assert expected["fields"][field] > 0  # the edit does move this field on some cases
+    result = invoke("diff", old, new, "--cases", RESTAURANT_CASES, "--format", "json", "--workers", "1")
+    assert result.exit_code == 1, result.stderr  # a CI gate on `diff --cases` sees the change
+    report = json.loads(result.stdout)
+    assert (report["changed"], report["unchanged"]) == (expected["changed"], expected["unchanged"])
+    assert report["fields"] == expected["fields"]
+    for name, delta in expected["amounts"].items():
+        assert Decimal(report["amounts"][name]["delta"]) == delta, name
+
+    text = invoke("diff", old, new, "--cases", RESTAURANT_CASES, "--no-color", "--workers", "1").stdout
+    by_field = text[text.index("What changed in the changed cases, by field:"):].split("\n\n")[0]
+    count = expected["fields"][field]
+    line = re.search(rf"^  {field}\s+{count:,} cases?(.*)$", by_field, re.M)
+    assert line, by_field
+    if field in expected["amounts"]:
+        delta = expected["amounts"][field]
+        assert f"total {'+' if delta > 0 else '-' if delta < 0 else ''}{format_money(abs(delta), 'USD')}" in line.group(1)
+    assert "@@" in text  # the text diff is shown with the behavioural one
+
+
+def test_approver_changes_are_explained(invoke, versions):
+    old = versions("old")
+    new = versions("new", SERVER_LIMIT_LOWERED, RULE_RAISED, RUDE_STAFF_REMOVED)
+    expected = expected_behaviour(old, new, RESTAURANT_CASES)
+    report = json.loads(invoke("diff", old, new, "--cases", RESTAURANT_CASES, "--format", "json", "--workers", "1").stdout)
+    assert {key: moved["cases"] for key, moved in report["approvers"].items()} == expected["approvers"]
+    for moved in report["approvers"].values():
+        assert moved["rule"] + moved["ceiling"] + moved["limits"] == moved["cases"]
+    server = report["approvers"]["server -> shift_supervisor"]
+    # A late catering ceiling raised past $50 (the same rule), and ceilings between $40 and $50 kept.
+    assert server["ceiling"] > 0 and server["limits"] > 0 and server["rule"] == 0
+    # Rude staff cases fall through to no rule: no approver, because no rule decides them.
+    gone = report["approvers"]["server -> (none)"]
+    assert gone["rule"] == gone["cases"] > 0
+    text = invoke("diff", old, new, "--cases", RESTAURANT_CASES, "--no-color", "--workers", "1").stdout
+    approvers = text[text.index("Approver changes (old -> new):"):].split("\n\n")[0]
+    assert re.search(rf"^\s+{server['cases']:,}  server -> shift_supervisor  \({server['ceiling']:,} the same rule, a ceiling "
+                     rf"across a limit; {server['limits']:,} the same ceiling: the authority limits changed\)$", approvers, re.M), approvers
+    assert re.search(rf"^\s+{gone['cases']:,}  server -> \(none\)  \({gone['cases']:,} decided by another rule or none\)$",
+                     approvers, re.M), approvers
 
 
 @pytest.mark.parametrize("kind", ["missing", "truncated", "semicolons"])

@@ -3,15 +3,18 @@ sent as a person would type them, and what the terminal shows is read back with 
 
 This is the one test that sees the real driver, escape sequences and all. tmux is required (CI
 installs it); without it the test fails rather than skips, so a missing tmux is never mistaken for
-a pass.
+a pass. A real terminal has no message queue, but tmux can copy everything the pane writes into a
+FIFO (`pipe-pane`): the test reads the screen again each time the pane writes, never on a clock.
 """
 
 from __future__ import annotations
 
+import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -20,18 +23,22 @@ import pytest
 from conftest import REPO
 
 SAMPLE = "hardware_store"
-TIMEOUT = 30.0
+TIMEOUT = 30  # seconds without the awaited text before the test gives up (a guard, not a measurement)
 
 
 class Terminal:
     """A detached tmux session on a private server (`-L`), so no user's tmux is touched."""
 
-    def __init__(self, tmux: str, command: str, size: tuple[int, int]):
+    def __init__(self, tmux: str, command: str, size: tuple[int, int], folder: Path):
         self.tmux = tmux
         self.server = f"redress-test-{uuid.uuid4().hex[:8]}"
         width, height = size
         self._run("new-session", "-d", "-s", "workbench", "-x", str(width), "-y", str(height), command)
         self.socket = Path(self._run("display-message", "-p", "#{socket_path}").strip())
+        fifo = folder / "pane-output"
+        os.mkfifo(fifo)
+        self.output = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open before tmux's writer, which waits for it
+        self._run("pipe-pane", "-t", "workbench", f"cat > {fifo}")
 
     def _run(self, *arguments: str) -> str:
         result = subprocess.run([self.tmux, "-L", self.server, "-f", "/dev/null", *arguments],
@@ -48,19 +55,38 @@ class Terminal:
     def screen(self) -> str:
         return self._run("capture-pane", "-p", "-t", "workbench")
 
-    def wait_for(self, text: str, timeout: float = TIMEOUT) -> str:
-        """Poll the screen until `text` shows (a real terminal has no message queue to wait on)."""
-        deadline = time.monotonic() + timeout
+    def wait_for(self, text: str, timeout: int = TIMEOUT) -> str:
+        """Read the screen, and again each time the pane writes something, until `text` shows."""
+        shown = ""
+
+        def give_up(signum, frame) -> None:
+            pytest.fail(f"{text!r} did not appear within {timeout}s; the screen shows:\n{shown}")
+
+        previous = signal.signal(signal.SIGALRM, give_up)
+        signal.alarm(timeout)
+        try:
+            while text not in (shown := self.screen()):
+                select.select([self.output], [], [])
+                if not self._drain():  # the pane is gone: its screen will not change again
+                    pytest.fail(f"{text!r} never appeared; the pane closed showing:\n{self.screen()}")
+            return shown
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+
+    def _drain(self) -> bool:
+        """Empty the FIFO of what the pane wrote; False once its writer has closed it."""
         while True:
-            shown = self.screen()
-            if text in shown:
-                return shown
-            if time.monotonic() > deadline:
-                pytest.fail(f"{text!r} did not appear within {timeout}s; the screen shows:\n{shown}")
-            time.sleep(0.1)
+            try:
+                chunk = os.read(self.output, 1 << 16)
+            except BlockingIOError:
+                return True
+            if not chunk:
+                return False
 
     def close(self) -> None:
         subprocess.run([self.tmux, "-L", self.server, "kill-server"], capture_output=True, timeout=10)
+        os.close(self.output)
         self.socket.unlink(missing_ok=True)  # tmux may leave its socket file behind
 
 
@@ -76,8 +102,8 @@ def test_edit_simulate_save_and_quit_in_a_real_terminal(tmp_path: Path) -> None:
     assert redress.exists(), f"{redress} is missing; install the project (make)"
     # COLUMNS and LINES, when inherited, would override the pane's real size.
     command = (f"cd {REPO} && unset COLUMNS LINES && TERM=xterm-256color {redress} workbench {policy} --cases {cases}; "
-               "echo \"workbench exited with $?\"; sleep 60")
-    terminal = Terminal(tmux, command, (100, 30))
+               "echo \"workbench exited with $?\"; read -r _")  # the pane stays open to be read
+    terminal = Terminal(tmux, command, (100, 30), tmp_path)
     try:
         terminal.wait_for("✓ checks")
         assert "2,000 cases from hardware_store.cases.csv" in terminal.wait_for("2,000 cases")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from dsl.digest import text_digest
 from qa.atomic import write_atomically
-from qa.history import text_digest
 
 STARTER_POLICY = '''policy "My store"
 version "1"

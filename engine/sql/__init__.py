@@ -35,13 +35,15 @@ are meaningless. Dialect differences are kept in two places: `expressions.NARROW
 multiplies two DECIMALs of at most 18 digits in 64 bits, so a factor is widened first; not for
 other dialects) and `wording.money_text` (a regexp back-reference is `\\1` in DuckDB, `$1` in Spark).
 Another dialect should check its DECIMAL result-type rules against the `digits.Digits` bounds.
-Helpers for the callers: `ColumnType`, `decimal_value` (read an amount column such as `offered`
+Helpers for the callers: `decision_of` (a result row as the compiled engine's `Decision`), `ColumnType`, `decimal_value` (read an amount column such as `offered`
 with the same checks) and `money_text` (an amount as a customer reads it).
 """
 
 from engine.sql.compiler import ROW, CompiledPolicy, compile_policy
 from engine.sql.digits import Digits, NotExact
 from engine.sql.reader import ColumnType, decimal_value
+from engine.sql.rows import DECISION_COLUMNS, decision_of
 from engine.sql.wording import money_text
 
-__all__ = ["ROW", "ColumnType", "CompiledPolicy", "Digits", "NotExact", "compile_policy", "decimal_value", "money_text"]
+__all__ = ["DECISION_COLUMNS", "ROW", "ColumnType", "CompiledPolicy", "Digits", "NotExact", "compile_policy", "decimal_value",
+           "decision_of", "money_text"]

@@ -1,0 +1,187 @@
+"""The case diff on the SQL engine (DuckDB): both versions' queries joined row by row, and the very
+`BehaviourDiff` of `qa.diff.CaseDiff` out.
+
+A case is changed when any decision field differs (`qa.diff.DECISION_FIELDS`, the wording
+included), so the join compares every output column of `engine.sql`. Per unit of work, ONE
+aggregate query groups the rows by what a `BehaviourDiff` counts them under: status, the fields
+that differ, the rule and approver transitions (with the approver's cause), the histogram bin; with
+the counts, each amount field's moves and exact DECIMAL total, the first row of each group (dicts
+keep the order in which `CaseDiff` meets transitions), the movers (`max_by` on the keys its heap
+uses) and the rows SQL hands back, which the compiled engine decides with its own reasons. A case
+change with both decisions is made only where one is shown: a mover, or every row when kept.
+
+Both versions must share a currency (a change of currency changes every case; `qa.bulk_engines`
+gives that diff to the compiled engine).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Iterable, Iterator
+
+from dsl.currency import quantum
+from engine.sql import DECISION_COLUMNS, compile_policy, decision_of
+from qa.bulk import CARRIED, Unit, checked, grouped, merged, streamed, units_of
+from qa.bulk_sources import INDEX, PYTHON, ROW, fields_of
+from qa.casefiles import CaseFile, RawRow
+from qa.diff import AMOUNT_FIELDS, DECISION_FIELDS, ApproverChange, BehaviourDiff, CaseChange, diff_batches, differing_fields
+from qa.replay import OFFERED_KEY
+
+# Each compared decision field and the output columns it is made of (the currency is the policy's).
+_COLUMNS_OF = {name: (name,) for name in DECISION_FIELDS if name not in ("currency", "extra")} | {
+    "extra": ("extra_gesture", "extra_up_to")}
+_AMOUNT_COLUMN = {"floor": "floor", "ceiling": "ceiling", "open_at": "open_at", "step": "step", "extra": "extra_up_to"}
+
+
+def _side(alias: str) -> str:
+    return "{" + ", ".join(f"'{name}': {alias}.{name}" for name in DECISION_COLUMNS) + "}"
+
+
+def _differs(name: str) -> str:
+    return " OR ".join(f"o.{column} IS DISTINCT FROM n.{column}" for column in _COLUMNS_OF[name])
+
+
+def _named(condition: str, value: str) -> str:
+    return f"CASE WHEN status = 'changed' AND {condition} THEN {value} END"
+
+
+_SQL_FIELDS = tuple(_COLUMNS_OF)
+_PAIRED = f"""
+SELECT o.row, o.{INDEX}, o.id, NOT o.ok OR NOT n.ok OR o.{PYTHON} AS python,
+       {_side('o')} AS old, {_side('n')} AS new,
+       {", ".join(f"({_differs(name)}) AS d_{name}" for name in _SQL_FIELDS)},
+       {", ".join(f"coalesce(n.{column}, 0) - coalesce(o.{column}, 0) AS delta_{name}" for name, column in _AMOUNT_COLUMN.items())}
+FROM ({{old}}) o JOIN ({{new}}) n ON o.row = n.row
+"""
+_COMPARED = f"""
+SELECT *, CASE WHEN python THEN 'python' WHEN {" OR ".join(f"d_{name}" for name in _SQL_FIELDS)} THEN 'changed'
+               ELSE 'unchanged' END AS status
+FROM ({_PAIRED})
+"""
+_BIN = """CASE WHEN delta_ceiling = 0 THEN '0' WHEN delta_ceiling < -1000 THEN '< -1,000'
+            WHEN delta_ceiling < -100 THEN '-1,000 to -100' WHEN delta_ceiling < -10 THEN '-100 to -10'
+            WHEN delta_ceiling < 0 THEN '-10 to 0' WHEN delta_ceiling < 10 THEN '0 to 10'
+            WHEN delta_ceiling < 100 THEN '10 to 100' WHEN delta_ceiling < 1000 THEN '100 to 1,000' ELSE '>= 1,000' END"""
+_FIELDS = "concat_ws(' ', " + ", ".join(f"CASE WHEN d_{name} THEN '{name}' END" for name in _SQL_FIELDS) + ")"  # nulls left out
+_RULE_MOVE = "coalesce(nullif(old.rule, ''), '(no rule)') || ' -> ' || coalesce(nullif(new.rule, ''), '(no rule)')"
+_APPROVER_MOVE = "coalesce(nullif(old.approver, ''), '(none)') || ' -> ' || coalesce(nullif(new.approver, ''), '(none)')"
+_CHANGE = "{'row': row, 'i': " + INDEX + ", 'id': id, 'old': old, 'new': new}"
+_AMOUNT_SUMS = ", ".join(f"sum(delta_{name}), count(*) FILTER (delta_{name} > 0), count(*) FILTER (delta_{name} < 0)"
+                         for name in AMOUNT_FIELDS)
+_DIFF_GROUPS = f"""
+SELECT status, fields, rule_move, approver_move, approver_cause, bin, count(*), min(row), {_AMOUNT_SUMS},
+       list({INDEX} ORDER BY row) FILTER (status = 'python'),
+       max_by({_CHANGE}, {{'gap': abs(delta_ceiling), 'row': -row}}, 10) FILTER (status = 'changed' AND delta_ceiling <> 0)
+FROM (SELECT *, {_named("true", _FIELDS)} AS fields, {_named("d_rule", _RULE_MOVE)} AS rule_move,
+             {_named("d_approver", _APPROVER_MOVE)} AS approver_move,
+             {_named("d_approver", "CASE WHEN d_rule THEN 'rule' WHEN d_ceiling THEN 'ceiling' ELSE 'limits' END")} AS approver_cause,
+             {_named("true", _BIN)} AS bin
+      FROM compared)
+GROUP BY ALL
+"""
+_COUNT_AT, _FIRST_AT, _AMOUNTS_AT = 6, 7, 8
+_PYTHON_AT, _MOVERS_AT = _AMOUNTS_AT + 3 * len(AMOUNT_FIELDS), _AMOUNTS_AT + 3 * len(AMOUNT_FIELDS) + 1
+
+
+class BulkDiff:
+    """`qa.diff.CaseDiff` on DuckDB, for two policies in one currency that `qa.bulk.sql_refusal` accepts."""
+
+    kind = "duckdb"
+
+    def __init__(self, old: tuple[str, str], new: tuple[str, str], threads: int | None = None):
+        self.old, self.new, self.threads = old, new, threads
+        self.policies = (checked(*old), checked(*new))
+        if self.policies[0].currency != self.policies[1].currency:
+            raise ValueError("BulkDiff compares versions in one currency")
+        self.extra_columns: dict[str, None] = {}
+        self._compared: dict[tuple, str] = {}
+
+    def batches(self, cases: CaseFile | Iterable[RawRow], keep_changes: bool) -> Iterator[tuple[BehaviourDiff, list | None, int]]:
+        python = diff_batches(*self.old, *self.new, "compiled", None)
+        known = {f.name for p in self.policies for f in p.fields} | {"id", OFFERED_KEY, ROW, INDEX, PYTHON}
+        units = units_of(cases, fields_of(*self.policies), self.threads)
+        for unit in units:
+            key = tuple(sorted(unit.types.items()))
+            if key not in self._compared:
+                old, new = (compile_policy(p, "duckdb", "cases", unit.types, carry=CARRIED).sql() for p in self.policies)
+                self._compared[key] = _COMPARED.replace("{old}", old).replace("{new}", new)
+            unit.con.execute(f"CREATE OR REPLACE TEMP VIEW compared AS {self._compared[key]}")
+            groups = grouped(units, unit, _DIFF_GROUPS, _COUNT_AT)
+            if groups is None:
+                continue
+            handed_back = sorted(i for group in groups if group[0] == "python" for i in group[_PYTHON_AT])
+            python_changes, python_extra = python(unit.raw_rows(handed_back))
+            behaviour = self._behaviour(unit, groups, python_changes)
+            self.extra_columns.update(dict.fromkeys(sorted(set(unit.extras(known)) | set(python_extra))))
+            rows = behaviour.cases
+            if keep_changes:
+                for changes in merged(self._changes(unit), python_changes):
+                    yield BehaviourDiff(), changes, len(changes)
+                rows = 0
+            yield behaviour, [] if keep_changes else None, rows
+
+    def changes(self, cases: CaseFile | Iterable[RawRow]) -> Iterator[CaseChange]:
+        for _, changes, _ in self.batches(cases, keep_changes=True):
+            yield from changes
+
+    def _behaviour(self, unit: Unit, groups: list, python_changes: list[CaseChange]) -> BehaviourDiff:
+        """The unit's `BehaviourDiff`, as `CaseDiff` would add its changes up one by one."""
+        behaviour = BehaviourDiff()
+        firsts: dict[str, dict[str, int]] = {"rule": {}, "approver": {}}
+        decided = [group for group in groups if group[0] != "python"]
+        if decided:
+            behaviour.zero = quantum(self.policies[0].currency) * 0
+        for status, fields, rule_move, approver_move, cause, label, count, first, *rest in decided:
+            behaviour.cases += count
+            if status == "unchanged":
+                behaviour.unchanged += count
+                continue
+            behaviour.changed += count
+            behaviour.histogram[label] += count
+            fields = fields.split()
+            for name in fields:
+                behaviour.fields[name] += count
+            for index, name in enumerate(AMOUNT_FIELDS):
+                if name in fields:
+                    total, more, less = rest[3 * index:3 * index + 3]
+                    amount = behaviour.amounts[name]
+                    amount.delta += Decimal(total)
+                    amount.more += more
+                    amount.less += less
+            if rule_move is not None:
+                firsts["rule"][rule_move] = min(first, firsts["rule"].get(rule_move, first))
+                behaviour.transitions[rule_move] = behaviour.transitions.get(rule_move, 0) + count
+            if approver_move is not None:
+                firsts["approver"][approver_move] = min(first, firsts["approver"].get(approver_move, first))
+                moved = behaviour.approvers.setdefault(approver_move, ApproverChange())
+                moved.cases += count
+                setattr(moved, cause, getattr(moved, cause) + count)
+            for mover in rest[-1] or ():
+                behaviour.keep_if_mover(self._change(unit, mover))
+        for change in python_changes:  # where the compiled engine's changes first meet a transition
+            if change.status == "changed":
+                for kind, decision_field, key in (("rule", "rule", _move(change, "rule", "(no rule)")),
+                                                  ("approver", "approver", _move(change, "approver", "(none)"))):
+                    if decision_field in change.fields:
+                        firsts[kind][key] = min(change.row, firsts[kind].get(key, change.row))
+        behaviour.transitions = {key: behaviour.transitions.get(key, 0) for key in sorted(firsts["rule"], key=firsts["rule"].get)}
+        behaviour.approvers = {key: behaviour.approvers.get(key) or ApproverChange()
+                               for key in sorted(firsts["approver"], key=firsts["approver"].get)}
+        python_part = BehaviourDiff()
+        for change in python_changes:
+            python_part.add(change)
+        behaviour.merge(python_part)
+        return behaviour
+
+    def _changes(self, unit: Unit) -> Iterator[CaseChange]:
+        return streamed(unit, f"SELECT {_CHANGE} FROM compared WHERE status <> 'python' ORDER BY row", self._change)
+
+    def _change(self, unit: Unit, row: dict) -> CaseChange:
+        case_id = unit.case_id(row["i"], row["id"])
+        old, new = (decision_of(policy, row[side], case_id) for policy, side in zip(self.policies, ("old", "new")))
+        fields = differing_fields(old, new)
+        return CaseChange(row["row"], case_id, "changed" if fields else "unchanged", old, new, fields=fields)
+
+
+def _move(change: CaseChange, field: str, absent: str) -> str:
+    return f"{getattr(change.old, field) or absent} -> {getattr(change.new, field) or absent}"
