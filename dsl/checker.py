@@ -17,7 +17,7 @@ from dsl.lets import order_lets
 from dsl.names import SNAKE_CASE, snake_case_hint
 from dsl.model import (BOOL, ENUM, FIELD_TYPES, INTEGER, MONEY, NUMBER, TEXT, AuthorityChain, CaseField,
                        Derived, Policy, Role)
-from dsl.parser import parse
+from dsl.parser import ParseResult, parse
 from dsl.rules import check_blocks
 from dsl.typecheck import UNKNOWN, ExpressionChecker, ValueType, field_value_type
 
@@ -38,12 +38,18 @@ class CheckResult:
 
 def check_source(source: str, path: str = "<policy>", data: bytes | None = None) -> CheckResult:
     """Parse and check policy text. `data` is the file's bytes, for the digest (default: UTF-8)."""
-    parsed = parse(source, path)
+    return check_parsed(parse(source, path), source, path, data)
+
+
+def check_parsed(parsed: ParseResult, source: str, path: str = "<policy>", data: bytes | None = None,
+                 reuse=None) -> CheckResult:
+    """Check parsed text; `reuse` may stand in for checking a rule, entitlement or route again
+    (see `dsl.rules.check_blocks`)."""
     if parsed.tree is None:
         return CheckResult(None, parsed.diagnostics, None, source)
     digest = "sha256:" + hashlib.sha256(data if data is not None else source.encode("utf-8")).hexdigest()
     sink = DiagnosticSink(path)
-    policy = _Checker(sink, path, digest, source).check(parsed.tree)
+    policy = _Checker(sink, path, digest, source, reuse).check(parsed.tree)
     diagnostics = sorted(sink.items, key=lambda d: (d.line, d.column))
     return CheckResult(None if sink.has_errors else policy, diagnostics, parsed.tree, source)
 
@@ -56,11 +62,12 @@ def check_file(path: str) -> CheckResult:
 
 
 class _Checker:
-    def __init__(self, sink: DiagnosticSink, path: str, digest: str, source: str):
+    def __init__(self, sink: DiagnosticSink, path: str, digest: str, source: str, reuse=None):
         self.sink = sink
         self.path = path
         self.digest = digest
         self.source = source
+        self.reuse = reuse
 
     def check(self, tree: ast.PolicyFile) -> Policy | None:
         statements = tree.statements
@@ -72,7 +79,7 @@ class _Checker:
         authority = self._authority(statements, currency)
         roles = authority.names if authority else ()
         expressions = ExpressionChecker(self.sink, scope, currency)
-        blocks = check_blocks(self.sink, expressions, statements, roles, scope)
+        blocks = check_blocks(self.sink, expressions, statements, roles, scope, self.reuse)
         otherwise = self._otherwise(statements, roles)
         if self.sink.has_errors or fields is None:
             return None

@@ -1,0 +1,177 @@
+"""Checking as fast as typing: between keystrokes, parse and check only the statements that changed.
+
+A policy is a list of independent top-level statements, and each starts on a line that begins
+(column 1) with its keyword. `IncrementalChecker.check` splits the text into *chunks* at those
+lines, parses each chunk on its own (cached by its text, so an edit re-parses one chunk), moves the
+cached trees to where the chunk now sits, and checks the whole with `dsl.checker.check_parsed`,
+replaying the earlier check of every rule, entitlement and route that did not move and whose
+context (currency, roles, field and let types) did not change. The engine is not built here at all:
+whoever decides cases builds it when needed.
+
+The result is exactly what `check_source` gives for the same text (tests/test_incremental.py
+compares them on edited and random policies). That holds because a chunk that parses on its own
+leaves the parser where the next statement starts, and tokens never cross a line except the
+newline itself. The exceptions are handled by falling back towards the full parse:
+- a chunk whose syntax error lies on its last line may run on into the next chunk (a dangling
+  `and`, an unclosed `(`), so it is parsed again together with the next chunk;
+- a chunk whose first line has a syntax error loses that line (the parser blanks it), and the rest
+  then belongs to the statement above, so it is parsed again together with the previous chunk;
+- past `MAX_SYNTAX_ERRORS` the full parser stops counting, so the whole text is parsed at once;
+- an expression nested too deep is reported alone, and only the first, as the full parser does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, Callable
+
+from dsl import ast
+from dsl.checker import CheckResult, check_parsed
+from dsl.diagnostics import Diagnostic
+from dsl.parser import MAX_SYNTAX_ERRORS, ParseResult, parse
+
+_STATEMENT_START = re.compile(r"(?:policy|version|currency|case|let|authority|route|entitlement|rule|otherwise)\b")
+_NESTING = "nesting"
+
+
+def chunk_starts(lines: list[str]) -> list[int]:
+    """The 0-based line indexes where a chunk starts: the first line, and every line that begins
+    with a statement keyword (blank and comment lines belong to the chunk above)."""
+    return [0] + [index for index in range(1, len(lines)) if _STATEMENT_START.match(lines[index])]
+
+
+class _Placed:
+    """One chunk's parse, moved to its place in the file."""
+
+    __slots__ = ("text", "offset", "parsed", "statements", "comments", "diagnostics")
+
+    def __init__(self, text: str, offset: int, parsed: ParseResult, path: str):
+        self.text, self.offset, self.parsed = text, offset, parsed
+        tree = parsed.tree
+        self.statements = tuple(shift(s, offset) for s in tree.statements) if tree is not None else ()
+        self.comments = tuple(dataclasses.replace(c, line=c.line + offset) for c in tree.comments) if tree is not None else ()
+        self.diagnostics = [dataclasses.replace(d, file=path, line=d.line + offset) for d in parsed.diagnostics]
+
+    @property
+    def syntax_errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.code != _NESTING]
+
+
+class IncrementalChecker:
+    """Checks successive versions of one file's text, reusing the work of the previous check.
+    One instance per file; not for use from two threads at once."""
+
+    def __init__(self, path: str = "<policy>"):
+        self.path = path
+        self._parsed: dict[str, ParseResult] = {}  # chunk text -> its parse as if at line 1
+        self._placed: dict[tuple[str, int], _Placed] = {}  # (chunk text, line offset) -> moved parse
+        self._checked: dict[int, tuple[Any, list[Diagnostic], Any]] = {}  # id(block) -> (block, diagnostics, item)
+        self._context: Any = None
+
+    def check(self, source: str, data: bytes | None = None) -> CheckResult:
+        parsed = self._parse(source)
+        if parsed is None:
+            return check_parsed(parse(source, self.path), source, self.path, data)
+        fresh: dict[int, tuple[Any, list[Diagnostic], Any]] = {}
+        result = check_parsed(parsed, source, self.path, data, reuse=lambda *args: self._reuse(fresh, *args))
+        self._checked = fresh
+        return result
+
+    # ---------------------------------------------------------------- parsing
+    def _parse(self, source: str) -> ParseResult | None:
+        """The parse `dsl.parser.parse` gives, assembled from chunks; None when only a full parse
+        can say (too many syntax errors)."""
+        lines = source.split("\n")
+        starts = chunk_starts(lines) + [len(lines)]
+        placed: dict[tuple[str, int], _Placed] = {}
+        chunks: list[_Placed] = []
+        index = 0
+        while index < len(starts) - 1:
+            begin, index = starts[index], index + 1
+            chunk = self._place(lines, begin, starts[index], placed)
+            while True:
+                if chunks and _opens_broken(chunk):
+                    begin = chunks.pop().offset  # its first line blanked, the rest reads as part of the statement above
+                elif index < len(starts) - 1 and _may_run_on(chunk, lines, starts[index]):
+                    index += 1  # its error may be the start of a statement that goes on below
+                else:
+                    break
+                chunk = self._place(lines, begin, starts[index], placed)
+            chunks.append(chunk)
+        self._placed = placed
+        self._parsed = {chunk.text: chunk.parsed for chunk in placed.values()}
+        errors = [d for chunk in chunks for d in chunk.syntax_errors]
+        if len(errors) >= MAX_SYNTAX_ERRORS:
+            return None
+        if errors:
+            return ParseResult(None, sorted(errors, key=lambda d: (d.line, d.column)))
+        too_deep = next((d for chunk in chunks for d in chunk.diagnostics), None)
+        if too_deep is not None:
+            return ParseResult(None, [too_deep])
+        statements = tuple(s for chunk in chunks for s in chunk.statements)
+        comments = tuple(sorted((c for chunk in chunks for c in chunk.comments), key=lambda c: c.line))
+        return ParseResult(ast.PolicyFile(statements, comments), [])
+
+    def _place(self, lines: list[str], start: int, end: int, placed: dict) -> _Placed:
+        text = "\n".join(lines[start:end]) + ("\n" if end < len(lines) else "")
+        key = (text, start)
+        chunk = placed.get(key) or self._placed.get(key)
+        if chunk is None:
+            parsed = self._parsed.get(text)
+            if parsed is None:
+                parsed = self._parsed[text] = parse(text, self.path)
+            chunk = _Placed(text, start, parsed, self.path)
+        placed[key] = chunk
+        return chunk
+
+    # ---------------------------------------------------------------- checking
+    def _reuse(self, fresh: dict, block: ast.Block, context: tuple, sink, check: Callable) -> Any:
+        """Replay the previous check of this very block (same text, same place) in the same context."""
+        if context != self._context:
+            self._checked, self._context = {}, context
+        entry = self._checked.get(id(block))
+        if entry is not None and entry[0] is block:
+            sink.items.extend(entry[1])
+            fresh[id(block)] = entry
+            return entry[2]
+        before = len(sink.items)
+        item = check(block)
+        fresh[id(block)] = (block, sink.items[before:], item)
+        return item
+
+
+def _opens_broken(chunk: _Placed) -> bool:
+    """Whether a syntax error lies on the chunk's first line: the parser then blanks that line,
+    and what follows it is read as the continuation of the statement above."""
+    return any(d.line == chunk.offset + 1 for d in chunk.syntax_errors)
+
+
+def _may_run_on(chunk: _Placed, lines: list[str], end: int) -> bool:
+    """Whether a syntax error of this chunk lies on its last line with text (or later), where a
+    statement left open (`and` at the end of the line, an unclosed `(`) would continue below."""
+    errors = chunk.syntax_errors
+    if not errors:
+        return False
+    last = next((i for i in range(end - 1, chunk.offset - 1, -1) if lines[i].strip() and not lines[i].lstrip().startswith("#")),
+                chunk.offset)
+    return any(d.line >= last + 1 for d in errors)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def shift(node: Any, lines: int) -> Any:
+    """`node` with every span moved down `lines` lines (the AST is frozen: a moved copy)."""
+    if lines == 0:
+        return node
+    if isinstance(node, tuple):
+        return tuple(shift(item, lines) for item in node)
+    if isinstance(node, ast.Span):
+        return node if node is ast.NO_SPAN else ast.Span(node.line + lines, node.column, node.end_line + lines, node.end_column)
+    if not dataclasses.is_dataclass(node):
+        return node
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    return type(node)(*(shift(getattr(node, name), lines) for name in names))
