@@ -143,7 +143,9 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
 @click.option("--engine", "engine_kind", type=click.Choice(["durable", "compiled"]), default="durable", show_default=True)
 @click.option("--format", "output_format", type=FORMATS, default="json", show_default=True,
               help="json (the decision of LANGUAGE.md) or text (a summary for people).")
-def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: bool, engine_kind: str, output_format: str) -> None:
+@click.option("--published", is_flag=True, help="Use the version in force (published in the workbench), not the file's text.")
+def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: bool, engine_kind: str, output_format: str,
+                 published: bool) -> None:
     """Decide cases against a policy.
 
     Exit 0 when every case was decided, 2 when a case (or any --jsonl line) was invalid."""
@@ -153,8 +155,8 @@ def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: b
     if jsonl == (case_argument is not None):
         raise click.UsageError("give exactly one of --case or --jsonl")
     if jsonl:
-        sys.exit(evaluate_jsonl(policy, engine_kind, explain))
-    sys.exit(evaluate_one(policy, case_argument, engine_kind, explain, output_format))
+        sys.exit(evaluate_jsonl(policy, engine_kind, explain, published))
+    sys.exit(evaluate_one(policy, case_argument, engine_kind, explain, output_format, published))
 
 
 # ---------------------------------------------------------------- schema
@@ -236,6 +238,23 @@ def diff(old, new, cases_path, input_format, engine_kind, workers, out_path, col
 
     sys.exit(run_diff(old, new, cases_path, input_format, engine_kind, workers or default_workers(), output_format,
                       out_path, color))
+
+
+@cli.command()
+@click.argument("policy", type=click.Path(dir_okay=False))
+@click.argument("action", required=False, type=click.Choice(["show"]))
+@click.argument("version", required=False, type=click.IntRange(1))
+@format_option
+def history(policy: str, action: str | None, version: int | None, output_format: str) -> None:
+    """The saved versions of POLICY, newest first, with the one in force; `show VERSION` prints one."""
+    wants_json(output_format)
+    from redress.history_command import list_versions, show_version
+
+    if action is None and version is not None:
+        raise click.UsageError("to print a version, write `show VERSION`")
+    if action == "show" and version is None:
+        raise click.UsageError("`show` needs a version number (see `redress history POLICY`)")
+    sys.exit(show_version(policy, version, output_format) if action else list_versions(policy, output_format))
 
 
 @cli.group()

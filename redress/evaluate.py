@@ -17,15 +17,16 @@ from redress.inputs import json_error_text, load_checked_policy, parse_json, rea
 from redress.output import ExitCode, emit, emit_json, fail, say, to_json_line, warn
 
 
-def _engine(policy_path: str, kind: str) -> Engine:
-    engine = load_engine(load_checked_policy(policy_path).policy, kind)
+def _engine(policy_path: str, kind: str, published: bool = False) -> Engine:
+    engine = load_engine(load_checked_policy(policy_path, published).policy, kind)
     if engine.fallback_reason:
         warn(engine.fallback_reason)
     return engine
 
 
-def evaluate_one(policy_path: str, case_argument: str, engine_kind: str, explain: bool, output_format: str) -> int:
-    engine = _engine(policy_path, engine_kind)
+def evaluate_one(policy_path: str, case_argument: str, engine_kind: str, explain: bool, output_format: str,
+                 published: bool = False) -> int:
+    engine = _engine(policy_path, engine_kind, published)
     raw = read_case_argument(case_argument)
     try:
         decision = engine.decide(raw, explain=explain)
@@ -39,8 +40,8 @@ def evaluate_one(policy_path: str, case_argument: str, engine_kind: str, explain
     return ExitCode.OK
 
 
-def evaluate_jsonl(policy_path: str, engine_kind: str, explain: bool) -> int:
-    engine = _engine(policy_path, engine_kind)
+def evaluate_jsonl(policy_path: str, engine_kind: str, explain: bool, published: bool = False) -> int:
+    engine = _engine(policy_path, engine_kind, published)
     write = sys.stdout.write
     invalid = 0
     count = 0

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from dsl.checker import CheckResult, check_file
+from dsl.checker import CheckResult, check_file, check_source
 from dsl.diagnostics import render
 from redress.output import ExitCode, fail
 
@@ -57,16 +57,33 @@ def read_text(path: str) -> str:
             return handle.read()
 
 
-def load_checked_policy(path: str) -> CheckResult:
-    """Check a policy file; one that does not check ends the command with its diagnostics."""
-    with reading(path):
-        result = check_file(path)
+def load_checked_policy(path: str, published: bool = False) -> CheckResult:
+    """Check a policy file (or, `published`, its version in force); one that does not check ends the
+    command with its diagnostics."""
+    if published:
+        result = _published(path)
+    else:
+        with reading(path):
+            result = check_file(path)
     if not result.ok:
         errors = [d for d in result.diagnostics if d.severity == "error"]
         shown = "\n".join(render(d, result.source) for d in errors[:10])
         fail(f"{path} does not check ({len(errors)} error{'s' if len(errors) != 1 else ''}); run `redress check {path}`\n{shown}",
              ExitCode.INPUT_ERROR, {"diagnostics": [d.to_json() for d in errors]})
     return result
+
+
+def _published(path: str) -> CheckResult:
+    from qa.history import HistoryError, published_text
+
+    try:
+        found = published_text(path)
+    except HistoryError as error:
+        fail(str(error))
+    if found is None:
+        fail(f"{path}: no version is in force (publish one from the workbench's History pane); "
+             f"see `redress history {path}`")
+    return check_source(found[1], path)
 
 
 def read_case_argument(argument: str) -> Any:

@@ -500,8 +500,18 @@ async def test_restore_and_publish_a_version(workspace: Path) -> None:
         table.move_cursor(row=0)
         await pilot.press("p")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog) and "maria published it" in str(app.screen.message)
+        await pilot.press("right", "enter")  # Cancel: nothing is published
+        await settle(pilot)
+        assert app.history.in_force(str(workspace)) is None
+        table.focus()
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("enter")  # Publish
+        await settle(pilot)
         in_force = app.history.in_force(str(workspace))
         assert in_force is not None and app.history.content(in_force.id) == original
+        assert (in_force.published_by, in_force.published_at) == ("maria", "2026-11-20T10:00:00Z")
         assert app.main_screen.query_one(HistoryPane).versions[0].in_force
         assert f"in force: #{in_force.id}" in str(app.main_screen.query_one("#file-status").render())
 

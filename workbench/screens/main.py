@@ -331,11 +331,24 @@ class MainScreen(Screen):
                                                "\n".join(f"• {reason}" for reason in verdict.reasons),
                                                [("OK", "ok", "primary")]))
             return
-        try:
-            self.workbench.history.publish(message.version_id)
-        except HistoryError as error:
-            self.notify(f"Version #{message.version_id} was not published: {error}", severity="error")
-            return
-        self.refresh_versions()
-        self.update_status()
-        self.notify(f"Version #{message.version_id} is now in force ({'; '.join(verdict.reasons)}).")
+        app = self.workbench
+        in_force = next((v for v in self.versions if v.in_force), None)
+        replaces = f"It replaces version #{in_force.id}, in force since {in_force.published_at}. " if in_force else ""
+
+        def answered(answer: str | None) -> None:
+            if answer != "publish":
+                return
+            try:
+                app.history.publish(message.version_id)
+            except HistoryError as error:
+                self.notify(f"Version #{message.version_id} was not published: {error}", severity="error")
+                return
+            self.refresh_versions()
+            self.update_status()
+            self.notify(f"Version #{message.version_id} is now in force ({'; '.join(verdict.reasons)}).")
+
+        self.app.push_screen(ConfirmDialog(
+            f"Publish version #{message.version_id}?",
+            f"It checks and {'; '.join(verdict.reasons)}. {replaces}Publishing puts it in force for "
+            f"`redress eval --published`; the history records that {app.user()} published it, and when.",
+            [("Publish", "publish", "primary"), ("Cancel", "cancel", "default")]), answered)
