@@ -30,6 +30,7 @@ from workbench.screens.main import MainScreen
 from qa.simulation import LoadedCases, cases_beside, load_cases
 
 THEMES = ("textual-dark", "textual-light")
+IMPACT_DELAY = 0.5  # seconds after the text checks clean before its cost is computed again
 
 
 class WorkbenchApp(App[int]):
@@ -43,7 +44,8 @@ class WorkbenchApp(App[int]):
 
     def __init__(self, policy_path: str | None = None, cases_path: str | None = None, *, theme: str = THEMES[0],
                  clock: Callable[[], str] = utc_now, user: Callable[[], str] = current_user,
-                 autosave_seconds: float = AUTOSAVE_SECONDS, cursor_blink: bool = True) -> None:
+                 autosave_seconds: float = AUTOSAVE_SECONDS, cursor_blink: bool = True,
+                 impact_delay: float = IMPACT_DELAY) -> None:
         super().__init__()
         self.document = PolicyDocument.open(policy_path)
         self.cases_path = cases_path or cases_beside(policy_path)
@@ -52,6 +54,7 @@ class WorkbenchApp(App[int]):
         self.history: History | None = None
         self.autosave: Autosave | None = None
         self.autosave_seconds = autosave_seconds
+        self.impact_delay = impact_delay
         self.cursor_blink = cursor_blink
         self.initial_theme = theme
         if self.document.path:
@@ -103,6 +106,7 @@ class WorkbenchApp(App[int]):
             return
         self.cases = message.cases
         self.main_screen.update_status()
+        self.main_screen.price_the_change()
 
     def action_load_cases(self) -> None:
         def answered(path: str | None) -> None:
@@ -180,6 +184,7 @@ class WorkbenchApp(App[int]):
         screen = self.main_screen
         screen.update_status()
         screen.refresh_versions()
+        screen.price_the_change()  # against the saved file, when nothing is published, the base just moved
         checked = screen.checked
         errors = sum(d.severity == "error" for d in checked.diagnostics) if checked and checked.source == text else 0
         warning = f" It has {errors} error{'s' * (errors != 1)}." if errors else ""

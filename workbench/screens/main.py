@@ -34,6 +34,7 @@ from workbench.widgets.diagnostics import DiagnosticsList
 from workbench.widgets.diff_pane import SAVED_FILE, DiffPane
 from workbench.widgets.editor import PolicyEditor
 from workbench.widgets.history_pane import HistoryPane
+from workbench.widgets.impact_view import Baseline, ImpactView
 from workbench.widgets.simulate_pane import SimulatePane
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ class MainScreen(Screen):
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self.generation += 1
         self.update_status()
+        self.query_one(ImpactView).stale()
         self.check_now()
 
     def check_now(self) -> None:
@@ -156,6 +158,31 @@ class MainScreen(Screen):
         await self.query_one(CasePane).use_policy(message.result.policy)
         self.update_status()
         self._show_hint()
+        if message.result.ok:
+            self.price_the_change()
+
+    def impact_baseline(self) -> Baseline | None:
+        """What a change is priced against: the version in force, else the saved file."""
+        app = self.workbench
+        path = app.document.check_path
+        in_force = next((version for version in self.versions if version.in_force), None)
+        if in_force is not None and app.history is not None:
+            try:
+                return Baseline(app.history.content(in_force.id), path, f"version #{in_force.id}, in force")
+            except (KeyError, HistoryError):
+                pass  # the history cannot give it back: fall back to the saved file
+        if app.document.disk_digest is not None:
+            return Baseline(app.document.saved_text, path, "the saved file (nothing is published)")
+        return None
+
+    def price_the_change(self) -> None:
+        """Start the Impact tab's run, a moment from now, for the text that just checked clean."""
+        app = self.workbench
+        baseline = self.impact_baseline()
+        if app.cases is None or baseline is None or self.checked is None or not self.checked.ok:
+            return
+        self.query_one(ImpactView).schedule(baseline, self.checked.source, app.cases.rows, self.checked.policy.currency,
+                                            app.impact_delay)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "try":
@@ -345,6 +372,7 @@ class MainScreen(Screen):
                 return
             self.refresh_versions()
             self.update_status()
+            self.price_the_change()
             self.notify(f"Version #{message.version_id} is now in force ({'; '.join(verdict.reasons)}).")
 
         self.app.push_screen(ConfirmDialog(

@@ -1,0 +1,89 @@
+"""Impact: the editor's text priced against the version in force, by itself, in the Simulate pane.
+Its headline is the ceiling change `redress diff --cases` reports for the same two versions; its
+approver counts are those the engine gives each version, decided here independently."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+from dsl.checker import check_source
+from engine.decide import load_engine
+from qa.history import History
+from test_workbench import SIZE, after_typing, make_app, pilot_test, rows_of, settle
+from workbench.widgets.impact_view import ImpactView
+
+RAISED = ("  clerk up to $50", "  clerk up to $20")  # fewer cases within a clerk's limit
+MORE = ("offer up to $25", "offer up to $40")  # wrong items get a higher ceiling
+
+
+async def priced(pilot) -> ImpactView:
+    """Wait until the live check and then the Impact run of the text as it is are both done."""
+    await after_typing(pilot)
+    view = pilot.app.main_screen.query_one(ImpactView)
+    while view.pending:
+        await settle(pilot)
+    return view
+
+
+def approvers(text: str, rows) -> Counter:
+    engine = load_engine(check_source(text, "p.policy").policy, "compiled")
+    return Counter(engine.decide(row.data, extras=set()).approver or "no approver" for row in rows)
+
+
+@pilot_test
+async def test_the_headline_is_what_redress_diff_gives_against_the_published_version(workspace: Path, redress) -> None:
+    cases = workspace.with_name("hardware_store.cases.csv")
+    published = workspace.read_text()
+    history = History(str(workspace.parent), clock=lambda: "2026-11-20T10:00:00Z", user=lambda: "maria")
+    history.record(str(workspace), published)
+    history.publish(1)
+    saved = published.replace(*MORE)  # saved but not published: the impact ignores it
+    workspace.write_text(saved)
+    app = make_app(workspace, cases, impact_delay=0)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await priced(pilot)
+        edited = saved.replace(*RAISED)
+        app.main_screen.replace_text(edited)
+        view = await priced(pilot)
+        impact = view.impact
+        headline = str(view.query_one("#impact-headline").render())
+    old, new = workspace.with_name("old.policy"), workspace.with_name("new.policy")
+    old.write_text(published)
+    new.write_text(edited)
+    diff = redress("diff", old, new, "--cases", cases, "--format", "json")
+    assert diff.returncode == 1, diff.stderr
+    expected = json.loads(diff.stdout)
+    assert impact.delta == Decimal(expected["ceiling_delta"]) and impact.delta > 0
+    assert impact.cases == expected["cases"] - expected["invalid"]
+    replayed = json.loads(redress("replay", old, cases, "--format", "json").stdout)
+    share = impact.delta * 100 / Decimal(replayed["totals"]["ceiling"])
+    assert f"This change costs ${impact.delta:,.2f} more (+{share:.1f}%) over {impact.cases:,} historic cases." in headline
+    assert "version #1, in force" in headline
+    rows = [row for row in rows_of(cases) if row.data is not None]
+    before, after = approvers(published, rows), approvers(edited, rows)
+    assert {role: [before[role], after[role]] for role in before | after} == impact.approvers
+    supervisors = after["supervisor"] - before["supervisor"]
+    assert supervisors > 0 and f"{supervisors:,} more cases need a supervisor" in impact.approver_changes()
+
+
+@pilot_test
+async def test_without_a_published_version_the_saved_file_is_the_baseline_and_a_keystroke_makes_it_stale(workspace: Path) -> None:
+    cases = workspace.with_name("hardware_store.cases.csv")
+    app = make_app(workspace, cases, impact_delay=0)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await priced(pilot)
+        assert view.impact.delta == 0 and "does not change the cost of 2,000 historic cases" in str(view.query_one("#impact-headline").render())
+        app.main_screen.replace_text(app.main_screen.editor.text.replace(*MORE))
+        view = await priced(pilot)
+        assert view.impact.delta > 0 and "the saved file" in str(view.query_one("#impact-headline").render())
+        lower = app.main_screen.editor.text.replace("offer up to $40", "offer up to $10")
+        app.main_screen.replace_text(lower)
+        await pilot.pause()  # the edit's Changed message is handled
+        shown = str(view.query_one("#impact-headline").render())
+        assert "out of date" in shown or shown.startswith("Pricing the change")  # never the old figure as if current
+        view = await priced(pilot)
+        assert view.impact.delta < 0 and min(view.impact.deltas) < 0  # decreases are charted too
+        assert "less" in str(view.query_one("#impact-headline").render())
