@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from qa.casefiles import RawRow, open_cases
+from dsl.model import Policy
 from qa.diff import BehaviourDiff, CaseChange, CaseDiff
+from qa.generate import generate_cases
 from qa.replay import CaseOutcome, Replay, Tally
 
 MIN_SLICE_ROWS = 250
@@ -45,6 +47,16 @@ def load_cases(path: str) -> LoadedCases:
     read at all; unreadable rows are kept (they count as invalid cases)."""
     with open_cases(path) as case_file:
         return LoadedCases(path, list(case_file.rows()))
+
+
+SAMPLE_CASES = 2_000
+
+
+def generated_cases(policy: Policy, count: int = SAMPLE_CASES, seed: int = 0) -> LoadedCases:
+    """Sample cases drawn from the policy itself (`redress cases generate`), for a policy that has
+    no history yet: numbered as the rows of the CSV file `cases generate` would write."""
+    rows = [RawRow(number, case) for number, case in enumerate(generate_cases(policy, count, seed), start=2)]
+    return LoadedCases(f"{count:,} sample cases generated from the policy", rows)
 
 
 def cases_beside(policy_path: str | None) -> str | None:

@@ -87,3 +87,27 @@ async def test_without_a_published_version_the_saved_file_is_the_baseline_and_a_
         view = await priced(pilot)
         assert view.impact.delta < 0 and min(view.impact.deltas) < 0  # decreases are charted too
         assert "less" in str(view.query_one("#impact-headline").render())
+
+
+@pilot_test
+async def test_a_policy_without_history_simulates_generated_sample_cases(tmp_path: Path, redress) -> None:
+    """The palette's "Generate sample cases" gives the cases `redress cases generate` writes, so
+    Simulate shows what `redress replay` says of that file."""
+    policy = tmp_path / "new.policy"
+    policy.write_text((Path(__file__).resolve().parents[1] / "policies" / "field_service.policy").read_text())
+    app = make_app(policy)
+    async with app.run_test(size=SIZE) as pilot:
+        await after_typing(pilot)
+        assert app.cases is None
+        await pilot.press("ctrl+p", *"generate sample")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert len(app.cases.rows) == 2000 and "2,000 cases from 2,000 sample cases" in str(app.main_screen.query_one("#file-status").render())
+        await pilot.press("f5")
+        await settle(pilot)
+        tally = app.main_screen.query_one("SimulatePane").tally
+    cases = tmp_path / "generated.csv"
+    assert redress("cases", "generate", policy, "--n", "2000", "--out", cases).returncode == 0
+    replayed = json.loads(redress("replay", policy, cases, "--format", "json").stdout)
+    assert tally.to_json()["status"] == replayed["status"] and tally.to_json()["totals"] == replayed["totals"]

@@ -27,7 +27,7 @@ from workbench.messages import CasesLoaded
 from workbench.screens.dialogs import ConfirmDialog, TextDialog
 from workbench.screens.help import HelpScreen
 from workbench.screens.main import MainScreen
-from qa.simulation import LoadedCases, cases_beside, load_cases
+from qa.simulation import SAMPLE_CASES, LoadedCases, cases_beside, generated_cases, load_cases
 
 THEMES = ("textual-dark", "textual-light")
 IMPACT_DELAY = 0.5  # seconds after the text checks clean before its cost is computed again
@@ -115,6 +115,15 @@ class WorkbenchApp(App[int]):
 
         self.push_screen(TextDialog("Load historic cases", "Path of a case file (.csv, .jsonl, .json, .yaml, .parquet):",
                                     self.cases_path or "", "cases.csv", allow_empty=False), answered)
+
+    def action_generate_cases(self) -> None:
+        """Sample cases from the policy in the editor, so a new policy can be simulated at once."""
+        checked = self.main_screen.checked
+        if checked is None or not checked.ok:
+            self.notify("The policy has errors; fix them to generate cases from it (see Problems, F2).", severity="error")
+            return
+        self.post_message(CasesLoaded(generated_cases(checked.policy)))
+        self.notify(f"{SAMPLE_CASES:,} sample cases generated from the policy; F5 simulates them.")
 
     # ---------------------------------------------------------------- saving
     def action_save(self) -> None:

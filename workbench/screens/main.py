@@ -258,8 +258,8 @@ class MainScreen(Screen):
         app = self.workbench
         self.action_show_pane("simulate")
         if app.cases is None:
-            self.notify("No historic cases are loaded. Start with --cases FILE, or choose "
-                        "“Load historic cases” in the command palette (Ctrl+P).", severity="warning")
+            self.notify("No historic cases are loaded. Start with --cases FILE, or choose “Load historic cases” "
+                        "or “Generate sample cases” in the command palette (Ctrl+P).", severity="warning")
             return
         if self.checked is not None and not self.checked.ok and self.checked.source == self.editor.text:
             self.notify("The policy has errors; fix them to simulate (see Problems, F2).", severity="error")
