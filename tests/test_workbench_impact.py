@@ -111,3 +111,25 @@ async def test_a_policy_without_history_simulates_generated_sample_cases(tmp_pat
     assert redress("cases", "generate", policy, "--n", "2000", "--out", cases).returncode == 0
     replayed = json.loads(redress("replay", policy, cases, "--format", "json").stdout)
     assert tally.to_json()["status"] == replayed["status"] and tally.to_json()["totals"] == replayed["totals"]
+
+
+@pilot_test
+async def test_a_failing_simulation_or_case_reader_is_reported_and_the_editor_stays(workspace: Path, monkeypatch) -> None:
+    import workbench.app
+    import workbench.widgets.simulate_pane
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the replay")
+
+    monkeypatch.setattr(workbench.widgets.simulate_pane, "simulate", broken)
+    monkeypatch.setattr(workbench.app, "load_cases", broken)
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.cases is None  # the reader failed; the app is up
+        app.cases = workbench.app.LoadedCases("x.csv", rows_of(workspace.with_name("hardware_store.cases.csv")))
+        await pilot.press("f5")
+        await settle(pilot)
+        assert "Simulation failed: a bug in the replay" in str(app.main_screen.query_one("#simulate-status").render())
+        await pilot.press("x")
+        assert app.main_screen.editor.text.startswith("x")

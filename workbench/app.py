@@ -17,6 +17,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen
+from textual.worker import Worker, WorkerState
 
 from qa.casefiles import CaseFileError
 from workbench.autosave import AUTOSAVE_SECONDS, Autosave
@@ -97,8 +98,12 @@ class WorkbenchApp(App[int]):
             self.post_message(CasesLoaded(load_cases(path)))
         except CaseFileError as error:
             self.post_message(CasesLoaded(None, str(error)))
-        except Exception as error:  # whatever the file holds, the editor (and unsaved work) stays up
-            self.post_message(CasesLoaded(None, f"{path}: {error}"))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Whatever a case file holds, the editor (and unsaved work) stays up: a reader bug ends
+        its worker only, and is reported like an unreadable file."""
+        if event.worker.group == "cases" and event.state == WorkerState.ERROR:
+            self.post_message(CasesLoaded(None, f"the case file could not be read ({event.worker.error!r})"))
 
     def on_cases_loaded(self, message: CasesLoaded) -> None:
         if message.error:
