@@ -36,13 +36,14 @@ class CheckResult:
         return self.policy is not None
 
 
-def check_source(source: str, path: str = "<policy>", data: bytes | None = None) -> CheckResult:
-    """Parse and check policy text. `data` is the file's bytes, for the digest (default: UTF-8)."""
-    return check_parsed(parse(source, path), source, path, data)
+def check_source(source: str, path: str = "<policy>", data: bytes | None = None, wording: bool = True) -> CheckResult:
+    """Parse and check policy text. `data` is the file's bytes, for the digest (default: UTF-8).
+    `wording=False` skips the wording warnings (callers that show only errors, such as `eval`)."""
+    return check_parsed(parse(source, path), source, path, data, wording=wording)
 
 
 def check_parsed(parsed: ParseResult, source: str, path: str = "<policy>", data: bytes | None = None,
-                 reuse=None) -> CheckResult:
+                 reuse=None, wording: bool = True) -> CheckResult:
     """Check parsed text; `reuse` may stand in for checking a rule, entitlement or route again
     (see `dsl.rules.check_blocks`)."""
     if parsed.tree is None:
@@ -50,15 +51,19 @@ def check_parsed(parsed: ParseResult, source: str, path: str = "<policy>", data:
     digest = "sha256:" + hashlib.sha256(data if data is not None else source.encode("utf-8")).hexdigest()
     sink = DiagnosticSink(path)
     policy = _Checker(sink, path, digest, source, reuse).check(parsed.tree)
+    if wording:
+        from dsl.wording import check_wording  # its word lists are read only by those who show warnings
+
+        check_wording(sink, parsed.tree.statements)
     diagnostics = sorted(sink.items, key=lambda d: (d.line, d.column))
     return CheckResult(None if sink.has_errors else policy, diagnostics, parsed.tree, source)
 
 
-def check_file(path: str) -> CheckResult:
+def check_file(path: str, wording: bool = True) -> CheckResult:
     """Read and check a policy file. Raises OSError or UnicodeDecodeError for an unreadable file."""
     with open(path, "rb") as handle:
         data = handle.read()
-    return check_source(data.decode("utf-8"), path, data)
+    return check_source(data.decode("utf-8"), path, data, wording)
 
 
 class _Checker:

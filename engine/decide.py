@@ -9,7 +9,7 @@ the matching itself, and the differential tests check exactly that.
 
 from __future__ import annotations
 
-from decimal import Context, DivisionByZero, InvalidOperation, Overflow, localcontext
+from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from typing import Any, Protocol
 
 from dsl.model import Policy
@@ -67,10 +67,12 @@ class Engine:
         self.reader = CaseReader(policy)
         self.maker = DecisionMaker(policy, program)
 
-    def decide(self, raw_case: Any, explain: bool = False, extras: set[str] | None = None, wording: bool = True) -> Decision:
+    def decide(self, raw_case: Any, explain: bool = False, extras: set[str] | None = None, wording: bool = True,
+               offer: Decimal | None = None) -> Decision:
         """Decide one case. Raises `CaseError` for a case that does not fit the policy. With
         `extras`, keys that are not case fields are collected there instead of refused; with
-        `wording=False`, `say` is left out (bulk work that never shows it)."""
+        `wording=False`, `say` is left out (bulk work that never shows it); `offer` is the amount
+        `{offer}` in `say` stands for (default: the opening offer)."""
         case = self.reader.read(raw_case, extras)
         values = case.values
         try:
@@ -83,7 +85,7 @@ class Engine:
                     rule = rules[0] if rules else None
                 else:
                     rule, entitlements, routes = self.matcher.match(values)
-                decision = self.maker.decide(values, case.case_id, rule, entitlements, routes, wording)
+                decision = self.maker.decide(values, case.case_id, rule, entitlements, routes, wording, offer)
         except EvaluationError as error:
             raise CaseError(None, f"this case cannot be decided: {error}", "a case for which no amount divides by zero") from None
         except ArithmeticError:  # an amount so large or precise that exact arithmetic gives up

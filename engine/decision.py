@@ -74,8 +74,10 @@ class DecisionMaker:
         self.zero = round_amount(ZERO, policy.currency)
 
     def decide(self, values: dict, case_id: Any, rule_index: int | None, entitlements: list[int], routes: list[int],
-               wording: bool = True) -> Decision:
-        """The decision; `wording=False` leaves `say` out (replays and diffs never show it)."""
+               wording: bool = True, offer: Decimal | None = None) -> Decision:
+        """The decision; `wording=False` leaves `say` out (replays and diffs never show it). `offer`
+        is what `{offer}` stands for in `say` (default: the opening offer; a negotiation's later
+        offers pass their own)."""
         policy = self.policy
         decision = Decision(policy.name, policy.version, policy.digest, case_id, None, policy.currency)
         decision.routes = [policy.routes[i].name for i in routes]
@@ -94,7 +96,7 @@ class DecisionMaker:
         decision.escalate_to = rule.escalate_to
         decision.follow_up = rule.follow_up
         if wording and rule.say is not None:
-            decision.say = self._wording(rule.say, decision, values)
+            decision.say = self._wording(rule.say, decision, values, decision.open_at if offer is None else offer)
         return decision
 
     def _range(self, decision: Decision, rule_index: int, values: dict, minimums) -> None:
@@ -139,10 +141,10 @@ class DecisionMaker:
     def _money(self, amount: Decimal) -> str:
         return format_money(amount, self.policy.currency)
 
-    def _wording(self, template: str, decision: Decision, values: dict) -> str:
+    def _wording(self, template: str, decision: Decision, values: dict, offer: Decimal) -> str:
         """Fill the template's placeholders; each is computed only if the template uses it."""
         fills = {
-            "offer": lambda: self._money(decision.open_at), "floor": lambda: self._money(decision.floor),
+            "offer": lambda: self._money(offer), "floor": lambda: self._money(decision.floor),
             "ceiling": lambda: self._money(decision.ceiling),
             "step": lambda: self._money(decision.step) if decision.step is not None else "",
             "extra": lambda: decision.extra["gesture"] if decision.extra else "",

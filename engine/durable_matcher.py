@@ -124,19 +124,27 @@ class DurableMatcher:
 
 
 def _fire(handle: int, fact: str, fired: dict[str, set[int]]) -> None:
-    """Assert the case into one ruleset, collect every rule that fires, and retract it again."""
+    """Match the case against one ruleset; rule names are a kind letter and an index (`r3`)."""
+    for name in fire_rules(handle, fact):
+        fired[name[0]].add(int(name[1:]))
+
+
+def fire_rules(handle: int, fact: str) -> list[str]:
+    """Assert one fact (JSON) into a ruleset, collect the name of every rule that fires, and retract
+    it again: synchronous matching, with no `Host` and no dispatcher threads. Call under a lock."""
+    names: list[str] = []
     result = durable_rules_engine.assert_fact(handle, fact)
     try:
         if result[0] == 0:
             state = result[1]
             action = durable_rules_engine.start_action_for_state(handle, state)
             while action:
-                for name in json.loads(action[1]):
-                    fired[name[0]].add(int(name[1:]))
+                names += json.loads(action[1])
                 following = durable_rules_engine.complete_and_start_action(handle, state)
                 action = (None, following) if following else None
     finally:
         durable_rules_engine.retract_fact(handle, fact)
+    return names
 
 
 class _Translator:

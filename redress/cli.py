@@ -14,6 +14,7 @@ import sys
 
 import click
 
+from redress.negotiate_command import negotiate
 from redress.output import ExitCode, Failure, emit, emit_json, quiet_broken_pipe, report_failure, say
 
 FORMATS = click.Choice(["text", "json"])
@@ -59,11 +60,13 @@ def wants_json(output_format: str) -> None:
 # ---------------------------------------------------------------- check
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=False))
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too (wording of `say` texts and gestures).")
 @format_option
-def check(files: tuple[str, ...], output_format: str) -> None:
+def check(files: tuple[str, ...], strict: bool, output_format: str) -> None:
     """Check policy files and report every problem with file:line:column.
 
-    Exit 0 when all files are clean, 1 when any has errors, 2 when a file cannot be read."""
+    Exit 0 when all files are clean (warnings allowed unless --strict), 1 when any has errors, 2 when
+    a file cannot be read."""
     wants_json(output_format)
     from dsl.checker import check_file
     from dsl.diagnostics import render
@@ -80,16 +83,18 @@ def check(files: tuple[str, ...], output_format: str) -> None:
             for diagnostic in result.diagnostics:
                 emit(render(diagnostic, result.source) + "\n")
     errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
     if output_format == "json":
         emit_json([d.to_json() for d in diagnostics])
     for path, reason in unreadable:
         say(f"redress: error: {path}: {reason}")
     if output_format == "text" and len(unreadable) < len(files):
         checked = len(files) - len(unreadable)
-        say(f"{checked} file{'s' if checked != 1 else ''} checked: " + (f"{errors} error{'s' if errors != 1 else ''}" if errors else "no errors"))
+        say(f"{checked} file{'s' if checked != 1 else ''} checked: " + (f"{errors} error{'s' if errors != 1 else ''}" if errors else "no errors")
+            + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""))
     if unreadable:
         sys.exit(ExitCode.INPUT_ERROR)
-    sys.exit(ExitCode.FINDINGS if errors else ExitCode.OK)
+    sys.exit(ExitCode.FINDINGS if errors or (strict and warnings) else ExitCode.OK)
 
 
 # ---------------------------------------------------------------- fmt
@@ -142,7 +147,7 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
 @click.option("--explain", is_flag=True, help="Add `trace`: every rule, entitlement and route, whether it matched, and why.")
 @click.option("--engine", "engine_kind", type=click.Choice(["durable", "compiled"]), default="durable", show_default=True)
 @click.option("--format", "output_format", type=FORMATS, default="json", show_default=True,
-              help="json (the decision of LANGUAGE.md) or text (a summary for people).")
+              help="json (the decision of docs/language.md) or text (a summary for people).")
 @click.option("--published", is_flag=True, help="Use the version in force (published in the workbench), not the file's text.")
 def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: bool, engine_kind: str, output_format: str,
                  published: bool) -> None:
@@ -290,6 +295,10 @@ def workbench(policy: str | None, cases_path: str | None) -> None:
     from workbench.app import run
 
     sys.exit(run(policy, cases_path))
+
+
+# ---------------------------------------------------------------- negotiate
+cli.add_command(negotiate)
 
 
 def main() -> None:

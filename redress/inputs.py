@@ -59,12 +59,12 @@ def read_text(path: str) -> str:
 
 def load_checked_policy(path: str, published: bool = False) -> CheckResult:
     """Check a policy file (or, `published`, its version in force); one that does not check ends the
-    command with its diagnostics."""
+    command with its diagnostics (errors only, so the wording warnings are not computed)."""
     if published:
         result = _published(path)
     else:
         with reading(path):
-            result = check_file(path)
+            result = check_file(path, wording=False)
     if not result.ok:
         errors = [d for d in result.diagnostics if d.severity == "error"]
         shown = "\n".join(render(d, result.source) for d in errors[:10])
@@ -83,7 +83,7 @@ def _published(path: str) -> CheckResult:
     if found is None:
         fail(f"{path}: no version is in force (publish one from the workbench's History pane); "
              f"see `redress history {path}`")
-    return check_source(found[1], path)
+    return check_source(found[1], path, wording=False)
 
 
 def read_case_argument(argument: str) -> Any:

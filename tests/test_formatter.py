@@ -15,16 +15,13 @@ from dsl import ast
 from dsl.formatter import FormatError, format_expression, format_source
 from dsl.parser import parse
 
-LANGUAGE_MD = Path(__file__).resolve().parents[2] / "shared" / "LANGUAGE.md"
+LANGUAGE_REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "language.md"
 EXAMPLE_COPY = Path(__file__).resolve().parent / "data" / "language_example.policy"
 
 
-def _example_from_language_md() -> str | None:
-    if not LANGUAGE_MD.exists():
-        return None
-    text = LANGUAGE_MD.read_text(encoding="utf-8")
-    match = re.search(r"```\n(.*?)```", text[text.index("## A whole policy"):], re.S)
-    return match.group(1) if match else None
+def _example_from_the_language_reference() -> str:
+    text = LANGUAGE_REFERENCE.read_text(encoding="utf-8")
+    return re.search(r"```\n(.*?)```", text[text.index("## A whole policy"):], re.S).group(1)
 
 
 def _tree(source: str) -> ast.PolicyFile:
@@ -41,15 +38,12 @@ def _comment_texts(source: str) -> list[str]:
 
 
 def test_the_language_example_formats_to_itself():
-    example = EXAMPLE_COPY.read_text(encoding="utf-8") if EXAMPLE_COPY.exists() else _example_from_language_md()
-    assert example is not None
+    example = EXAMPLE_COPY.read_text(encoding="utf-8")
     assert format_source(example) == example
 
 
-def test_the_example_in_language_md_itself_formats_to_itself():
-    example = _example_from_language_md()
-    if example is None:
-        pytest.skip("shared/LANGUAGE.md is not beside this checkout")
+def test_the_example_in_the_language_reference_formats_to_itself():
+    example = _example_from_the_language_reference()
     assert format_source(example) == example
 
 

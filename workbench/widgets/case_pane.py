@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select
@@ -19,9 +20,13 @@ from engine.decision import Decision
 from workbench.messages import EngineBuilt
 from workbench.widgets.case_form import CaseForm
 from workbench.widgets.decision_view import DecisionView
+from workbench.widgets.negotiate_pane import NegotiatePane
 
 
 class CasePane(Container):
+    BINDINGS = [Binding("ctrl+n", "negotiate", "Negotiate", tooltip="Walk this case up the ladder: decline, counter, accept",
+                        id="negotiate", show=False)]
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.policy: Policy | None = None
@@ -32,12 +37,14 @@ class CasePane(Container):
     def compose(self) -> ComposeResult:
         yield CaseForm(id="case-form")
         with VerticalScroll(id="case-decision-scroll"):
+            yield NegotiatePane(lambda: self.query_one(CaseForm).case(), id="case-negotiate")
             yield DecisionView("The decision appears here once the policy checks.", id="case-decision")
 
     async def use_policy(self, policy: Policy | None) -> None:
         """A new check result: rebuild the form if the case block changed, decide again. A policy
         with errors keeps the last good form and says why there is no decision."""
         self.policy = policy
+        self.query_one(NegotiatePane).policy = policy
         if policy is None:
             self.engine = None
             self.query_one(DecisionView).show_problem("the policy has errors; see Problems (F2).")
@@ -50,6 +57,9 @@ class CasePane(Container):
     @property
     def shown(self) -> bool:
         return all(node.display for node in self.ancestors_with_self if isinstance(node, Widget))
+
+    def action_negotiate(self) -> None:
+        self.query_one(NegotiatePane).toggle()
 
     def decide(self) -> None:
         """Decide the form's case; first build the engine, if the pane is shown."""
