@@ -18,6 +18,15 @@ def line_of(app, row: int) -> str:
     return app.main_screen.editor.document[row]
 
 
+async def at_line(pilot, fragment: str):
+    """Once the app is up, the cursor at the start of the first line holding `fragment`."""
+    await settle(pilot)
+    editor = pilot.app.main_screen.editor
+    row = line_index(editor.text, fragment)
+    editor.move_cursor((row, 0))
+    return editor, row
+
+
 @pilot_test
 async def test_cursor_keys_move_the_cursor_and_typing_lands_there(workspace: Path) -> None:
     app = make_app(workspace)
@@ -58,10 +67,7 @@ async def test_cursor_keys_move_the_cursor_and_typing_lands_there(workspace: Pat
 async def test_shift_selection_replaced_by_typing_and_undo_redo(workspace: Path) -> None:
     app = make_app(workspace)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        editor = app.main_screen.editor
-        row = line_index(editor.text, 'policy "')
-        editor.move_cursor((row, 0))
+        editor, row = await at_line(pilot, 'policy "')
         await pilot.press("shift+end")
         assert editor.selected_text == editor.document[row]
         await pilot.press(*"policy \"Shop\"")
@@ -99,10 +105,7 @@ async def test_f8_returns_to_the_editor_from_any_pane_and_the_footer_shows_it(wo
 async def test_tab_indents_in_the_editor_escape_leaves_it_and_tab_moves_between_panes(workspace: Path) -> None:
     app = make_app(workspace)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        editor = app.main_screen.editor
-        row = line_index(editor.text, "  offer up to $25")
-        editor.move_cursor((row, 0))
+        editor, row = await at_line(pilot, "  offer up to $25")
         await pilot.press("tab")
         assert editor.document[row] == "    offer up to $25"
         await pilot.press("shift+tab")
@@ -151,10 +154,7 @@ async def test_left_and_right_move_between_a_dialogs_buttons(workspace: Path) ->
 async def test_completion_of_fields_lets_roles_and_values(workspace: Path) -> None:
     app = make_app(workspace)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        editor = app.main_screen.editor
-        row = line_index(editor.text, 'rule "Wrong item"')
-        editor.move_cursor((row, 0))
+        editor, row = await at_line(pilot, 'rule "Wrong item"')
         await pilot.press("enter", "up")
         for typed, completed in (("  when miles_d", "  when miles_driven"), (" and situation is wrong_a", " and situation is wrong_address"),
                                  (" and prof", " and profit")):

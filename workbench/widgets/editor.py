@@ -25,6 +25,13 @@ TOKEN_KINDS = ("keyword", "string", "placeholder", "money", "number", "comment",
                "operator", "function")
 
 
+def _move_and_select(key: str, action: str, where: str) -> list[Binding]:
+    """A cursor move, and the same move with Shift added extending the selection."""
+    modifier, _, name = key.rpartition("+")
+    return [Binding(key, action, f"To {where}", show=False),
+            Binding(f"{modifier}+shift+{name}", f"{action}(True)", f"Select to {where}", show=False)]
+
+
 class PolicyEditor(TextArea, inherit_bindings=False):
     """Keys: TextArea's cursor, selection and editing keys (the scrolling keys of a plain scrollable
     container would shadow them and leave the cursor behind), minus F6 ("select line", which is the
@@ -34,16 +41,12 @@ class PolicyEditor(TextArea, inherit_bindings=False):
 
     BINDINGS = [
         *(b for b in TextArea.BINDINGS if getattr(b, "key", None) != "f6"),
-        Binding("ctrl+home", "cursor_document_start", "Start of the policy", show=False),
-        Binding("ctrl+end", "cursor_document_end", "End of the policy", show=False),
-        Binding("ctrl+shift+home", "cursor_document_start(True)", "Select to the start", show=False),
-        Binding("ctrl+shift+end", "cursor_document_end(True)", "Select to the end", show=False),
+        *_move_and_select("ctrl+home", "cursor_document_start", "the start of the policy"),
+        *_move_and_select("ctrl+end", "cursor_document_end", "the end of the policy"),
+        *_move_and_select("alt+left", "cursor_word_left", "a word left"),
+        *_move_and_select("alt+right", "cursor_word_right", "a word right"),
         Binding("shift+pageup", "select_page(-1)", "Select a page up", show=False),
         Binding("shift+pagedown", "select_page(1)", "Select a page down", show=False),
-        Binding("alt+left", "cursor_word_left", "Word left", show=False),
-        Binding("alt+right", "cursor_word_right", "Word right", show=False),
-        Binding("alt+shift+left", "cursor_word_left(True)", "Select a word left", show=False),
-        Binding("alt+shift+right", "cursor_word_right(True)", "Select a word right", show=False),
         Binding("ctrl+shift+z", "redo", "Redo", show=False),
         Binding("shift+tab", "dedent", "Dedent", show=False),
     ]
