@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from decimal import Decimal
 from typing import Any, Callable
 
 from dsl import ast
@@ -158,20 +159,25 @@ def _may_run_on(chunk: _Placed, lines: list[str], end: int) -> bool:
     return any(d.line >= last + 1 for d in errors)
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_LEAVES = frozenset({str, int, bool, Decimal, type(None)})
 
 
 def shift(node: Any, lines: int) -> Any:
-    """`node` with every span moved down `lines` lines (the AST is frozen: a moved copy)."""
-    if lines == 0:
+    """`node` with every span moved down `lines` lines (the AST is frozen: a moved copy). Built
+    field by field, without the dataclasses' `__init__`: moving every block of a long policy (Enter
+    on its first line) must cost far less than parsing it again."""
+    return node if lines == 0 else _shift(node, lines)
+
+
+def _shift(node: Any, lines: int) -> Any:
+    cls = node.__class__
+    if cls in _LEAVES:
         return node
-    if isinstance(node, tuple):
-        return tuple(shift(item, lines) for item in node)
-    if isinstance(node, ast.Span):
+    if cls is tuple:
+        return tuple([_shift(item, lines) for item in node])
+    if cls is ast.Span:
         return node if node is ast.NO_SPAN else ast.Span(node.line + lines, node.column, node.end_line + lines, node.end_column)
-    if not dataclasses.is_dataclass(node):
-        return node
-    names = _FIELDS.get(type(node))
-    if names is None:
-        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
-    return type(node)(*(shift(getattr(node, name), lines) for name in names))
+    moved = object.__new__(cls)
+    moved.__dict__.update({name: value if value.__class__ in _LEAVES else _shift(value, lines)
+                           for name, value in node.__dict__.items()})
+    return moved
