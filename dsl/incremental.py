@@ -4,8 +4,8 @@ A policy is a list of independent top-level statements, and each starts on a lin
 (column 1) with its keyword. `IncrementalChecker.check` splits the text into *chunks* at those
 lines, parses each chunk on its own (cached by its text, so an edit re-parses one chunk), moves the
 cached trees to where the chunk now sits, and checks the whole with `dsl.checker.check_parsed`,
-replaying the earlier check of every rule, entitlement and route that did not move and whose
-context (currency, roles, field and let types) did not change. The engine is not built here at all:
+replaying the earlier check (and wording warnings) of every rule, entitlement and route that did not
+move and whose context (currency, roles, field and let types) did not change. The engine is not built here at all:
 whoever decides cases builds it when needed.
 
 The result is exactly what `check_source` gives for the same text (tests/test_incremental.py
@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 from dsl import ast
 from dsl.checker import CheckResult, check_parsed
-from dsl.diagnostics import Diagnostic
+from dsl.diagnostics import Diagnostic, DiagnosticSink
 from dsl.parser import MAX_SYNTAX_ERRORS, ParseResult, parse
 
 _STATEMENT_START = re.compile(r"(?:policy|version|currency|case|let|authority|route|entitlement|rule|otherwise)\b")
@@ -69,15 +69,40 @@ class IncrementalChecker:
         self._placed: dict[tuple[str, int], _Placed] = {}  # (chunk text, line offset) -> moved parse
         self._checked: dict[int, tuple[Any, list[Diagnostic], Any]] = {}  # id(block) -> (block, diagnostics, item)
         self._context: Any = None
+        self._worded: dict[int, tuple[Any, list[Diagnostic]]] = {}  # id(block) -> (block, its wording warnings)
 
     def check(self, source: str, data: bytes | None = None) -> CheckResult:
         parsed = self._parse(source)
         if parsed is None:
             return check_parsed(parse(source, self.path), source, self.path, data)
         fresh: dict[int, tuple[Any, list[Diagnostic], Any]] = {}
-        result = check_parsed(parsed, source, self.path, data, reuse=lambda *args: self._reuse(fresh, *args))
+        result = check_parsed(parsed, source, self.path, data, reuse=lambda *args: self._reuse(fresh, *args), wording=False)
         self._checked = fresh
+        if parsed.tree is not None:
+            # As `check_parsed` with wording would: the warnings after the checker's findings, then
+            # one stable sort by place.
+            warnings = self._wording(parsed.tree.statements)
+            result.diagnostics = sorted(result.diagnostics + warnings, key=lambda d: (d.line, d.column))
         return result
+
+    def _wording(self, statements) -> list[Diagnostic]:
+        """The wording warnings of every block, each block's found once while it stays put."""
+        from dsl.wording import check_wording
+
+        fresh: dict[int, tuple[Any, list[Diagnostic]]] = {}
+        found: list[Diagnostic] = []
+        for block in statements:
+            if not isinstance(block, ast.Block):
+                continue
+            entry = self._worded.get(id(block))
+            if entry is None or entry[0] is not block:
+                sink = DiagnosticSink(self.path)
+                check_wording(sink, [block])
+                entry = (block, sink.items)
+            fresh[id(block)] = entry
+            found.extend(entry[1])
+        self._worded = fresh
+        return found
 
     # ---------------------------------------------------------------- parsing
     def _parse(self, source: str) -> ParseResult | None:
