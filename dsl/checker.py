@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from dsl import ast
@@ -59,6 +59,12 @@ def check_parsed(parsed: ParseResult, source: str, path: str = "<policy>", data:
     return CheckResult(None if sink.has_errors else policy, diagnostics, parsed.tree, source)
 
 
+def _trailing_notes(comments: tuple[ast.Comment, ...]) -> dict[int, str]:
+    """The text of each comment that follows code, by line: a field's note, its description in
+    the case schema."""
+    return {c.line: c.text.lstrip("#").strip() for c in comments if c.trailing and c.text.lstrip("#").strip()}
+
+
 def check_file(path: str, wording: bool = True) -> CheckResult:
     """Read and check a policy file. Raises OSError or UnicodeDecodeError for an unreadable file."""
     with open(path, "rb") as handle:
@@ -78,7 +84,7 @@ class _Checker:
         statements = tree.statements
         header = self._header(statements)
         currency = header.get("currency")
-        fields = self._case_block(statements, currency)
+        fields = self._case_block(statements, currency, _trailing_notes(tree.comments))
         scope = {f.name: field_value_type(f.kind, f.values, f.name) for f in fields or ()}
         lets = self._lets(statements, scope, currency)
         authority = self._authority(statements, currency)
@@ -127,7 +133,7 @@ class _Checker:
         return header
 
     # ------------------------------------------------------------ case block
-    def _case_block(self, statements, currency) -> list[CaseField] | None:
+    def _case_block(self, statements, currency, notes: dict[int, str]) -> list[CaseField] | None:
         blocks = [s for s in statements if isinstance(s, ast.CaseBlock)]
         if not blocks:
             self.sink.error(_first_span(statements), "missing-case", "the policy has no `case` block",
@@ -149,17 +155,19 @@ class _Checker:
             seen[name] = decl.span.line
             field = self._field(decl, currency)
             if field is not None:
-                fields.append(field)
+                fields.append(replace(field, note=notes.get(decl.name.span.line)))
         return fields
 
     def _field(self, decl: ast.FieldDecl, currency) -> CaseField | None:
         kind, values = decl.type.name, tuple(v.name for v in decl.type.values)
         if kind is None:
             kind = ENUM
-            for index, value in enumerate(decl.type.values):
+            listed: set[str] = set()
+            for value in decl.type.values:
                 self._check_name(value, "value")
-                if value.name in values[:index]:
+                if value.name in listed:
                     self.sink.error(value.span, "duplicate", f"`{value.name}` is listed twice")
+                listed.add(value.name)
         elif kind not in FIELD_TYPES:
             self.sink.error(decl.type.span, "unknown-type", f"unknown type `{kind}`",
                             did_you_mean(kind, FIELD_TYPES) or f"the types are {', '.join(FIELD_TYPES)} and `one of a, b`")

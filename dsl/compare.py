@@ -23,8 +23,8 @@ class SectionChanges:
 
 
 def _meaning(item) -> tuple:
-    """Everything about an item except where it was written."""
-    return tuple((name, value) for name, value in vars(item).items() if name != "line")
+    """Everything about an item except where it was written and the note beside it."""
+    return tuple((name, value) for name, value in vars(item).items() if name not in ("line", "note"))
 
 
 def _compare(old: dict, new: dict) -> SectionChanges:

@@ -7,10 +7,12 @@ hint. `render` prints it the way compilers do, with the source line and a caret 
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
 from dsl.ast import Span
+from dsl.source import BOM
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,9 @@ def render(diagnostic: Diagnostic, source: str | None) -> str:
     """`file:line:col: severity: message`, the source line, a caret under the spot, the hint."""
     head = f"{diagnostic.file}:{diagnostic.line}:{diagnostic.column}: {diagnostic.severity}: {diagnostic.message}"
     lines = [head]
-    # Lines as the parser counts them: only "\n" ends one (str.splitlines also splits on form
-    # feeds and U+2028, which would put the caret under the wrong line).
-    source_lines = source.split("\n") if source is not None else []
+    source_lines = _source_lines(source) if source is not None else ()
     if 1 <= diagnostic.line <= len(source_lines):
-        text = source_lines[diagnostic.line - 1].rstrip("\r").replace("\t", " ")
+        text = source_lines[diagnostic.line - 1].rstrip("\r").replace("\t", " ").replace("\r", "\u240d")
         width = 1
         if diagnostic.end_column and diagnostic.end_column > diagnostic.column:
             width = diagnostic.end_column - diagnostic.column
@@ -76,3 +76,11 @@ def render(diagnostic: Diagnostic, source: str | None) -> str:
     if diagnostic.hint:
         lines.append(f"     = hint: {diagnostic.hint}")
     return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=4)
+def _source_lines(source: str) -> tuple[str, ...]:
+    """Lines as the parser counts them (see `dsl.source`): only "\n" ends one (str.splitlines also
+    splits on form feeds and U+2028, which would put the caret under the wrong line), and a BOM is
+    not in line 1. Cached, so rendering every diagnostic of a long file splits it once."""
+    return tuple(source.removeprefix(BOM).split("\n"))

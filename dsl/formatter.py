@@ -15,11 +15,13 @@ lost, duplicated or reordered.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field, fields, is_dataclass
 
 from dsl import ast
 from dsl.diagnostics import Diagnostic
 from dsl.parser import parse
+from dsl.source import read_source
 
 INDENT = "  "
 COMMENT_GAP = 2
@@ -40,11 +42,15 @@ class FormatError(ValueError):
 
 
 def format_source(source: str, file: str = "<policy>") -> str:
-    """Parse policy text and return its canonical form. Raises `FormatError` on syntax errors."""
+    """Parse policy text and return its canonical form. Raises `FormatError` on syntax errors.
+
+    The layout is canonical; the file's conventions are not the formatter's to change: a byte order
+    mark stays, and CRLF line ends stay CRLF (the style of the first line break, as black does)."""
     result = parse(source, file)
     if result.tree is None:
         raise FormatError(result.diagnostics)
-    return format_policy(result.tree, source)
+    text = read_source(source)
+    return text.restore(format_policy(result.tree, text.text))
 
 
 def format_policy(tree: ast.PolicyFile, source: str | None = None) -> str:
@@ -314,17 +320,20 @@ def _attach_comments(lines: list[_Line], comments: tuple[ast.Comment, ...]) -> l
     precedes it; with no code before it, it is treated as the whole-line comment it is.
     """
     leftover: list[str] = []
+    firsts = [line.first for line in lines]  # in source order, so sorted
+    below = 0  # comments come in line order: the first line not all before one only moves down
     for comment in sorted(comments, key=lambda comment: comment.line):
         if comment.trailing:
-            owner = next((line for line in reversed(lines) if line.first <= comment.line), None)
-            if owner is not None:
-                owner.trailing.append(comment)
+            index = bisect.bisect_right(firsts, comment.line) - 1
+            if index >= 0:
+                lines[index].trailing.append(comment)
                 continue
-        owner = next((line for line in lines if line.last >= comment.line), None)
-        if owner is None:
+        while below < len(lines) and lines[below].last < comment.line:
+            below += 1
+        if below == len(lines):
             leftover.append(comment.text)
         else:
-            owner.leading.append(comment)
+            lines[below].leading.append(comment)
     for line in lines:
         # A condition spread over lines may carry a comment on each; its one printed line has room
         # for one, so all of them move above it rather than merge into one comment.

@@ -59,8 +59,12 @@ class _CommentCollector(threading.local):
         return token
 
     def in_newline(self, token: Token) -> Token:
+        # Newlines are counted from the previous comment, not from the token's start: one token
+        # may hold a run of thousands of comment lines.
+        line, counted_to = token.line, 0
         for match in self._IN_NEWLINE.finditer(token.value):
-            line = token.line + token.value.count("\n", 0, match.start())
+            line += token.value.count("\n", counted_to, match.start())
+            counted_to = match.start()
             self.comments.append(ast.Comment(match.group().rstrip(), line, trailing=False))
         return token
 

@@ -16,8 +16,10 @@ newline itself. The exceptions are handled by falling back towards the full pars
   `and`, an unclosed `(`), so it is parsed again together with the next chunk;
 - a chunk whose first line has a syntax error loses that line (the parser blanks it), and the rest
   then belongs to the statement above, so it is parsed again together with the previous chunk;
-- past `MAX_SYNTAX_ERRORS` the full parser stops counting, so the whole text is parsed at once;
-- an expression nested too deep is reported alone, and only the first, as the full parser does.
+- past `MAX_SYNTAX_ERRORS` the full parser stops counting, and a file whose characters are refused
+  (a lone CR) is refused as a whole, so then the whole text is parsed at once;
+- an expression nested too deep is reported alone, and only the first, and bad escapes only when
+  nothing else is wrong, as the full parser does.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from dsl.diagnostics import Diagnostic, DiagnosticSink
 from dsl.parser import MAX_SYNTAX_ERRORS, ParseResult, parse
 
 _STATEMENT_START = re.compile(r"(?:policy|version|currency|case|let|authority|route|entitlement|rule|otherwise)\b")
-_NESTING = "nesting"
+_SYNTAX, _NESTING, _ESCAPE = "syntax", "nesting", "escape"
 
 
 def chunk_starts(lines: list[str]) -> list[int]:
@@ -56,7 +58,7 @@ class _Placed:
 
     @property
     def syntax_errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.code != _NESTING]
+        return [d for d in self.diagnostics if d.code == _SYNTAX]
 
 
 class IncrementalChecker:
@@ -127,14 +129,17 @@ class IncrementalChecker:
             chunks.append(chunk)
         self._placed = placed
         self._parsed = {chunk.text: chunk.parsed for chunk in placed.values()}
-        errors = [d for chunk in chunks for d in chunk.syntax_errors]
-        if len(errors) >= MAX_SYNTAX_ERRORS:
-            return None
+        found = [d for chunk in chunks for d in chunk.diagnostics]
+        errors = [d for d in found if d.code == _SYNTAX]
+        if len(errors) >= MAX_SYNTAX_ERRORS or any(d.code not in (_SYNTAX, _NESTING, _ESCAPE) for d in found):
+            return None  # past the cap, or what the file is made of (a lone CR): the whole text decides
         if errors:
             return ParseResult(None, sorted(errors, key=lambda d: (d.line, d.column)))
-        too_deep = next((d for chunk in chunks for d in chunk.diagnostics), None)
+        too_deep = next((d for d in found if d.code == _NESTING), None)
         if too_deep is not None:
             return ParseResult(None, [too_deep])
+        if found:  # bad escapes, in file order, as many as the full parser reports
+            return ParseResult(None, found[:MAX_SYNTAX_ERRORS])
         statements = tuple(s for chunk in chunks for s in chunk.statements)
         comments = tuple(sorted((c for chunk in chunks for c in chunk.comments), key=lambda c: c.line))
         return ParseResult(ast.PolicyFile(statements, comments), [])

@@ -26,6 +26,7 @@ class CaseField:
     values: tuple[str, ...] = ()
     default: Decimal | bool | str | None = None
     line: int = 0
+    note: str | None = None  # the comment after the field (`price: money  # what the customer paid`)
 
     @property
     def required(self) -> bool:

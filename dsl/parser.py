@@ -7,16 +7,16 @@ again, so one run reports every broken line rather than only the first.
 
 from __future__ import annotations
 
-import codecs
 import re
 from decimal import Decimal
 
 from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from dsl import ast
+from dsl import ast, strings
 from dsl.diagnostics import Diagnostic
 from dsl.grammar import COMMENTS, lark_parser
+from dsl.source import read_source, source_problems
 from dsl.syntax_errors import explain_syntax_error, unclosed_parenthesis
 
 MAX_SYNTAX_ERRORS = 20
@@ -32,11 +32,6 @@ def _span(meta) -> ast.Span:
 
 def _token_span(token: Token) -> ast.Span:
     return ast.Span(token.line, token.column, token.end_line, token.end_column)
-
-
-def unquote(literal: str) -> str:
-    """The value of a quoted string literal: `\\"`, `\\\\`, `\\n` and friends are escapes."""
-    return codecs.decode(literal[1:-1], "unicode_escape") if "\\" in literal else literal[1:-1]
 
 
 _CURRENCY_SYMBOLS = "$€£"
@@ -74,7 +69,7 @@ class _ToAst(Transformer):
 
     @staticmethod
     def _text(token: Token) -> ast.Text:
-        return ast.Text(unquote(token.value), token.value, _token_span(token))
+        return ast.Text(strings.value(token.value), token.value, _token_span(token))
 
     def true(self, meta, children):
         return ast.Boolean(True, _span(meta))
@@ -244,9 +239,15 @@ class ParseResult:
 
 
 def parse(source: str, file: str = "<policy>") -> ParseResult:
-    """Parse policy text. Every syntax error is reported, one per broken line."""
+    """Parse policy text. Every syntax error is reported, one per broken line.
+
+    The text is read as `dsl.source` says (BOM dropped, CRLF as LF, a lone CR refused), so every
+    caller counts the same lines; positions are those of the text as given."""
+    text = read_source(source).text
+    unreadable = source_problems(text, MAX_SYNTAX_ERRORS)
+    if unreadable:
+        return ParseResult(None, [Diagnostic(file, p.line, p.column, "error", p.code, p.message, p.hint) for p in unreadable])
     diagnostics: list[Diagnostic] = []
-    text = source
     while True:
         COMMENTS.comments = []
         try:
@@ -267,9 +268,22 @@ def parse(source: str, file: str = "<policy>") -> ParseResult:
                 file, too_deep.meta.line, too_deep.meta.column, "error", "nesting",
                 f"this expression is nested more than {MAX_NESTING} levels deep",
                 "split it into smaller parts with `let`")])
+        bad_escapes = _escape_diagnostics(tree, file)
+        if bad_escapes:
+            return ParseResult(None, bad_escapes)
         statements = _TRANSFORMER.transform(tree)
         comments = tuple(sorted(COMMENTS.comments, key=lambda comment: comment.line))
         return ParseResult(ast.PolicyFile(statements, comments), [])
+
+
+def _escape_diagnostics(tree: Tree, file: str) -> list[Diagnostic]:
+    """Every bad escape in every quoted text, at its column (a text never spans lines)."""
+    found = []
+    for token in tree.scan_values(lambda value: isinstance(value, Token) and value.type == "STRING"):
+        for problem in strings.decode(token.value)[1]:
+            found.append(Diagnostic(file, token.line, token.column + problem.offset, "error", "escape", problem.message,
+                                    strings.ESCAPES_HINT, token.column + problem.offset + problem.length))
+    return sorted(found, key=lambda d: (d.line, d.column))[:MAX_SYNTAX_ERRORS]
 
 
 def parse_expression(source: str) -> ast.Expr:

@@ -25,7 +25,10 @@ What we know about durable_rules 2.0.28 and design around:
   two hashes collide.
 - JSON is sent ASCII-only (`\\uXXXX` escapes): a text with a lone surrogate cannot be passed as UTF-8,
   and the ruleset and the facts must be escaped the same way for strings to compare equal.
-- `create_ruleset` hangs on more than 512 rules: a policy is split into rulesets of 500.
+- `create_ruleset` hangs on more than 512 rules: a policy is split into rulesets of 500. It also
+  hangs (SIGINT ignored) on an `$or` of more than 512 parts, and asserting into one of 512 never
+  returns: an `$and` or `$or` wider than `MAX_PARTS` (`is one of` a long list) is computed in
+  Python instead (a frozenset lookup, so the cost stays linear in the policy).
 - Rulesets cannot be deleted; one matcher per loaded policy, reused. `delete_state` can crash: never
   called.
 """
@@ -54,6 +57,7 @@ TEXT_LIMIT = 5_000  # characters; at most 12 bytes each when escaped, inside dur
 _LONG_TEXT = "~" * (TEXT_LIMIT + 1)  # equals no constant sent to durable_rules
 _FACT_PROPERTIES = ("sid", "id", "k")
 MAX_LOGIC = 15  # $and/$or operators in one condition
+MAX_PARTS = 256  # parts of one `$and`/`$or` (durable_rules hangs on an `$or` of 512)
 MAX_PATHS = 8  # `$or` paths of one condition that can hold at once (durable_rules fails past 64 in all)
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
@@ -252,7 +256,9 @@ class _Translator:
 
     # ------------------------------------------------------------ fitting durable_rules' limits
     def _fit(self, tree: tuple) -> tuple:
-        """The tree with its costliest parts computed in Python until it fits MAX_LOGIC/MAX_PATHS."""
+        """The tree with its costliest parts computed in Python until it fits MAX_PARTS, MAX_LOGIC
+        and MAX_PATHS."""
+        tree = self._narrow(tree)
         while _logic(tree) > MAX_LOGIC or _paths(tree) > MAX_PATHS:
             costly = [i for i, part in enumerate(tree[1]) if part[0] in ("and", "or")]
             if not costly:
@@ -262,6 +268,14 @@ class _Translator:
             parts[worst] = self._flag(parts[worst])
             tree = (tree[0], parts, tree[2])
         return tree
+
+    def _narrow(self, tree: tuple) -> tuple:
+        """The tree with every `$and`/`$or` of more than MAX_PARTS parts computed in Python."""
+        if tree[0] not in ("and", "or"):
+            return tree
+        if len(tree[1]) > MAX_PARTS:
+            return self._flag(tree)
+        return (tree[0], [self._narrow(part) for part in tree[1]], tree[2])
 
     def _flag(self, tree: tuple) -> tuple:
         expr, negated = tree[2]

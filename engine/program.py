@@ -111,50 +111,61 @@ def _in_source_order(condition) -> list:
     return sorted(conjuncts(condition), key=lambda part: (part.span.line, part.span.column))
 
 
-def _residual(condition, group: str, value: str):
-    """The rest of a rule's condition once `group` is known to be `value`, or False when the
-    rule cannot apply to that value. Returns a list of the remaining conjuncts."""
-    remaining = []
+def _split(condition, group: str) -> tuple[list[tuple[frozenset, bool]], list]:
+    """A rule's condition as its tests of `group` (values, negated) and the rest, in source order."""
+    tests, rest = [], []
     for part in _in_source_order(condition):
         if isinstance(part, ast.IsOneOf) and isinstance(part.subject, ast.Name) and part.subject.name == group:
-            listed = value in {v.name for v in part.values}
-            if listed == part.negated:
-                return False
+            tests.append((frozenset(v.name for v in part.values), part.negated))
         else:
-            remaining.append(part)
-    return remaining
+            rest.append(part)
+    return tests, rest
 
 
 def _first_rule_source(policy: Policy, writer: SourceWriter) -> list[str]:
+    """`first_rule(v)`: the index of the first rule whose condition holds, or None.
+
+    With a group field, the rules that can apply to each of its values are worked out here, once:
+    values with the same candidate rules share one generated function, and `first_rule` picks the
+    function from a dict by the case's value. The source grows with the number of distinct
+    candidate lists, not with values x rules, so a `one of` with 10,000 values stays cheap."""
     group = _group_field(policy)
-    used: dict[str, None] = {}
-    for rule in policy.guidelines:
-        used.update(dict.fromkeys(names_used(rule.condition)))
-    lines = ["def first_rule(v):", *_loads(used)]
     if group is None:
-        branches = [(None, [(i, _in_source_order(r.condition)) for i, r in enumerate(policy.guidelines)])]
-    else:
-        branches = []
-        for value in policy.field_named(group).values:
-            candidates = [(i, _residual(r.condition, group, value)) for i, r in enumerate(policy.guidelines)]
-            branches.append((value, [(i, rest) for i, rest in candidates if rest is not False]))
-    for value, candidates in branches:
-        indent = "    "
-        if value is not None:
-            lines.append(f"    if {local(group)} == {value!r}:")
-            indent = "        "
-        for index, parts in candidates:
-            rule = policy.guidelines[index]
-            if not parts:
-                lines.append(f"{indent}return {index}")
-                break
-            test = " and ".join(writer.source(part, f'rule "{rule.name}"') for part in parts)
-            lines.append(f"{indent}if {test}:")
-            lines.append(f"{indent}    return {index}")
-        else:
-            lines.append(f"{indent}return None")
-    lines += ["    return None", ""]
+        candidates = [(i, _in_source_order(r.condition)) for i, r in enumerate(policy.guidelines)]
+        return _rule_chain("first_rule", policy, candidates, writer)
+    split = [_split(rule.condition, group) for rule in policy.guidelines]
+    shared: dict[tuple[int, ...], list[str]] = {}
+    for value in policy.field_named(group).values:
+        applicable = tuple(i for i, (tests, _) in enumerate(split)
+                           if all((value in listed) != negated for listed, negated in tests))
+        shared.setdefault(applicable, []).append(value)
+    lines: list[str] = []
+    table: dict[str, str] = {}
+    for number, (applicable, values) in enumerate(shared.items()):
+        name = f"first_rule_{number}"
+        lines += _rule_chain(name, policy, [(i, split[i][1]) for i in applicable], writer)
+        table.update(dict.fromkeys(values, name))
+    lines += _rule_chain("first_rule_none", policy, [], writer)
+    functions = "{" + ", ".join(f"{value!r}: {name}" for value, name in table.items()) + "}"
+    lines += [f"first_rule_by_value = {functions}", "",
+              "def first_rule(v):", f"    return first_rule_by_value.get(v[{group!r}], first_rule_none)(v)", ""]
     return lines
+
+
+def _rule_chain(name: str, policy: Policy, candidates: list[tuple[int, list]], writer: SourceWriter) -> list[str]:
+    """A function returning the first candidate rule whose remaining conjuncts all hold."""
+    used: dict[str, None] = {}
+    for _, parts in candidates:
+        for part in parts:
+            used.update(dict.fromkeys(names_used(part)))
+    lines = [f"def {name}(v):", *_loads(used)]
+    for index, parts in candidates:
+        if not parts:
+            lines.append(f"    return {index}")
+            return [*lines, ""]
+        test = " and ".join(writer.source(part, f'rule "{policy.guidelines[index].name}"') for part in parts)
+        lines += [f"    if {test}:", f"        return {index}"]
+    return [*lines, "    return None", ""]
 
 
 def _divisions(expr) -> list[ast.Binary]:

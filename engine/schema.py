@@ -27,7 +27,9 @@ def case_schema(policy: Policy) -> dict:
 
 
 def _field_schema(field: CaseField) -> dict:
-    schema: dict = {"description": describe_type(field)}
+    # The policy owner's comment beside the field says what it is; the type says how to write it.
+    described = describe_type(field)
+    schema: dict = {"description": f"{field.note}: {described}" if field.note else described}
     if field.kind in (MONEY, NUMBER):
         schema["type"] = ["number", "string"]
         schema["pattern"] = _DECIMAL_PATTERN

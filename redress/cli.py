@@ -15,7 +15,7 @@ import sys
 import click
 
 from redress.negotiate_command import negotiate
-from redress.output import ExitCode, Failure, emit, emit_json, quiet_broken_pipe, report_failure, say
+from redress.output import ExitCode, Failure, counted, emit, emit_json, fail, quiet_broken_pipe, report_failure, say
 
 FORMATS = click.Choice(["text", "json"])
 format_option = click.option("--format", "output_format", type=FORMATS, default="text", show_default=True,
@@ -70,19 +70,25 @@ def check(files: tuple[str, ...], strict: bool, output_format: str) -> None:
     wants_json(output_format)
     from dsl.checker import check_file
     from dsl.diagnostics import render
+    from redress.inputs import why_unreadable
 
     diagnostics, unreadable = [], []
     for path in files:
         try:
             result = check_file(path)
         except (OSError, UnicodeDecodeError) as error:
-            unreadable.append((path, getattr(error, "strerror", None) or "not UTF-8 text"))
+            unreadable.append((path, why_unreadable(error)))
             continue
         diagnostics += result.diagnostics
         if output_format == "text":
             for diagnostic in result.diagnostics:
                 emit(render(diagnostic, result.source) + "\n")
     errors = sum(d.severity == "error" for d in diagnostics)
+    if output_format == "json" and unreadable:
+        # The error object every command prints, with what the readable files said.
+        fail("; ".join(f"{path}: {reason}" for path, reason in unreadable), ExitCode.INPUT_ERROR,
+             {"unreadable": [{"file": path, "reason": reason} for path, reason in unreadable],
+              "diagnostics": [d.to_json() for d in diagnostics]})
     warnings = len(diagnostics) - errors
     if output_format == "json":
         emit_json([d.to_json() for d in diagnostics])
@@ -90,8 +96,8 @@ def check(files: tuple[str, ...], strict: bool, output_format: str) -> None:
         say(f"redress: error: {path}: {reason}")
     if output_format == "text" and len(unreadable) < len(files):
         checked = len(files) - len(unreadable)
-        say(f"{checked} file{'s' if checked != 1 else ''} checked: " + (f"{errors} error{'s' if errors != 1 else ''}" if errors else "no errors")
-            + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""))
+        say(f"{counted(checked, 'file')} checked: " + (counted(errors, "error") if errors else "no errors")
+            + (f", {counted(warnings, 'warning')}" if warnings else ""))
     if unreadable:
         sys.exit(ExitCode.INPUT_ERROR)
     sys.exit(ExitCode.FINDINGS if errors or (strict and warnings) else ExitCode.OK)
@@ -110,11 +116,11 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
     from dsl.diagnostics import render
     from dsl.formatter import FormatError, format_source
     from qa.atomic import write_atomically
-    from redress.inputs import read_text
+    from redress.inputs import read_policy_text
 
     changed, broken = [], 0
     for path in files:
-        source = read_text(path)
+        source = read_policy_text(path)
         try:
             formatted = format_source(source, "<stdin>" if path == "-" else path)
         except FormatError as error:
@@ -134,9 +140,23 @@ def fmt(files: tuple[str, ...], check_only: bool, output_format: str) -> None:
                 say(f"reformatted {path}")
     if output_format == "json":
         emit_json({"changed": changed, "unchanged": [p for p in files if p not in changed], "check": check_only})
+    elif any(path != "-" for path in files):  # stdout holds the text of `-`: nothing to sum up
+        say(fmt_summary(len(changed), len(files) - len(changed) - broken, broken, check_only))
     if broken:
         sys.exit(ExitCode.INPUT_ERROR)
     sys.exit(ExitCode.FINDINGS if check_only and changed else ExitCode.OK)
+
+
+def fmt_summary(changed: int, unchanged: int, broken: int, check_only: bool) -> str:
+    """Ruff's summary line: `1 file reformatted, 2 files left unchanged`."""
+    parts = []
+    if changed:
+        parts.append(f"{counted(changed, 'file')} {'would be reformatted' if check_only else 'reformatted'}")
+    if unchanged:
+        parts.append(f"{counted(unchanged, 'file')} {'already formatted' if check_only else 'left unchanged'}")
+    if broken:
+        parts.append(f"{counted(broken, 'file')} not formatted (see the errors above)")
+    return ", ".join(parts)
 
 
 # ---------------------------------------------------------------- eval
@@ -159,6 +179,8 @@ def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: b
 
     if jsonl == (case_argument is not None):
         raise click.UsageError("give exactly one of --case or --jsonl")
+    if jsonl and output_format == "text":
+        raise click.UsageError("--jsonl writes one JSON decision per line; --format text is for --case")
     if jsonl:
         sys.exit(evaluate_jsonl(policy, engine_kind, explain, published))
     sys.exit(evaluate_one(policy, case_argument, engine_kind, explain, output_format, published))

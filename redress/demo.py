@@ -17,6 +17,7 @@ from dsl.checker import check_file
 from dsl.diagnostics import render
 from engine.decide import load_engine
 from redress.evaluate import describe
+from redress.output import counted
 from qa.policy_tests import TestFileError, load_test_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,8 +52,8 @@ def main() -> int:
             continue
         policy = result.policy
         print(f"\n━━ {policy.name} ({policy.version}, {policy.currency}) ━━  {name}")
-        print(f"   {len(policy.guidelines)} guidelines, {len(policy.entitlements)} entitlements, "
-              f"{len(policy.routes)} routes; checks cleanly")
+        print(f"   {counted(len(policy.guidelines), 'guideline')}, {counted(len(policy.entitlements), 'entitlement')}, "
+              f"{counted(len(policy.routes), 'route')}; checks cleanly")
         engine = load_engine(policy, "durable")
         for test in _worked_cases(path):
             print(f"\n  ▸ {test['name']}")

@@ -14,7 +14,7 @@ from dsl.currency import format_money
 from engine.cases import CaseError
 from engine.decide import Engine, load_engine
 from redress.inputs import json_error_text, load_checked_policy, parse_json, read_case_argument
-from redress.output import ExitCode, emit, emit_json, fail, say, to_json_line, warn
+from redress.output import ExitCode, counted, emit, emit_json, fail, say, to_json_line, warn
 
 
 def _engine(policy_path: str, kind: str, published: bool = False) -> Engine:
@@ -51,7 +51,8 @@ def evaluate_jsonl(policy_path: str, engine_kind: str, explain: bool, published:
         invalid += not decided
     sys.stdout.flush()
     if invalid:
-        say(f"redress: {invalid} of {count} line{'s' if count != 1 else ''} were not valid cases (see their \"error\" objects)")
+        was = 'was not a valid case (see its "error" object)' if invalid == 1 else 'were not valid cases (see their "error" objects)'
+        say(f"redress: {invalid} of {counted(count, 'line')} {was}")
         return ExitCode.INPUT_ERROR
     return ExitCode.OK
 
@@ -94,4 +95,16 @@ def describe(decision: dict) -> str:
     if decision["extra"]:
         lines.append(f"Extra:        {decision['extra']['gesture']} (up to {money(decision['extra']['up_to'])})")
     lines += [f"Note:         {note}" for note in decision["notes"]]
+    if "trace" in decision:
+        lines += ["Trace:", *(f"  {_traced(step)}" for step in decision["trace"])]
     return "\n".join(lines)
+
+
+def _traced(step: dict) -> str:
+    """One `--explain` step: `rule "Missed appointment" (line 33): matched, decides; situation = missed_appointment`."""
+    verdict = "matched" if step["matched"] else "did not match"
+    if step.get("decides"):
+        verdict += ", decides"
+    values = "; ".join(f"{name} = {str(value).lower() if isinstance(value, bool) else value}"
+                       for name, value in step["values"].items())
+    return f'{step["kind"]} "{step["name"]}" (line {step["line"]}): {verdict}' + (f"; {values}" if values else "")

@@ -13,7 +13,7 @@ from typing import Any
 
 from dsl.checker import CheckResult, check_file, check_source
 from dsl.diagnostics import render
-from redress.output import ExitCode, fail
+from redress.output import ExitCode, counted, fail
 
 
 def _reject_constant(name: str):
@@ -33,19 +33,24 @@ def json_error_text(error: Exception) -> str:
     return f"invalid JSON: {error}"
 
 
+def why_unreadable(error: OSError | UnicodeDecodeError) -> str:
+    """Why a file could not be read, in the words every command uses."""
+    if isinstance(error, FileNotFoundError):
+        return "no such file"
+    if isinstance(error, IsADirectoryError):
+        return "is a directory, expected a file"
+    if isinstance(error, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {error.start})"
+    return f"cannot read ({error.strerror})"
+
+
 @contextmanager
 def reading(path: str):
     """Turns the ways a file cannot be read into one clear message and exit code 2."""
     try:
         yield
-    except FileNotFoundError:
-        fail(f"{path}: no such file")
-    except IsADirectoryError:
-        fail(f"{path}: is a directory, expected a file")
-    except UnicodeDecodeError as error:
-        fail(f"{path}: not UTF-8 text (byte {error.start})")
-    except OSError as error:
-        fail(f"{path}: cannot read ({error.strerror})")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"{path}: {why_unreadable(error)}")
 
 
 def read_text(path: str) -> str:
@@ -55,6 +60,16 @@ def read_text(path: str) -> str:
             return sys.stdin.read()
         with open(path, encoding="utf-8") as handle:
             return handle.read()
+
+
+def read_policy_text(path: str) -> str:
+    """A policy's text exactly as written, or stdin for `-`: no newline translation, so `fmt` sees
+    the same carriage returns `check` does (see `dsl.source`)."""
+    with reading(path):
+        if path == "-":
+            return sys.stdin.buffer.read().decode("utf-8")
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8")
 
 
 def load_checked_policy(path: str, published: bool = False) -> CheckResult:
@@ -68,7 +83,7 @@ def load_checked_policy(path: str, published: bool = False) -> CheckResult:
     if not result.ok:
         errors = [d for d in result.diagnostics if d.severity == "error"]
         shown = "\n".join(render(d, result.source) for d in errors[:10])
-        fail(f"{path} does not check ({len(errors)} error{'s' if len(errors) != 1 else ''}); run `redress check {path}`\n{shown}",
+        fail(f"{path} does not check ({counted(len(errors), 'error')}); run `redress check {path}`\n{shown}",
              ExitCode.INPUT_ERROR, {"diagnostics": [d.to_json() for d in errors]})
     return result
 

@@ -43,6 +43,11 @@ def to_json_line(data: Any, indent: int | None = None) -> str:
     return json.dumps(data, ensure_ascii=False, indent=indent, default=_json_default)
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`1 entitlement`, `2 entitlements`, `0 entitlements`: a count with its noun agreeing."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def emit(text: str) -> None:
     """A result, to stdout."""
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

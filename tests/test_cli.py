@@ -240,7 +240,7 @@ def test_fmt_rewrites_the_file_keeping_its_meaning(redress, invoke, messy: Path,
 
     result = redress("fmt", messy)
     assert result.returncode == 0
-    assert result.stderr.strip() == f"reformatted {messy}"
+    assert result.stderr.splitlines() == [f"reformatted {messy}", "1 file reformatted"]
     formatted = messy.read_text(encoding="utf-8")
     assert formatted != MESSY
     assert "  price: money  # what the customer paid" in formatted  # comments are kept

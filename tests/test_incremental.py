@@ -87,7 +87,9 @@ def test_chunks_start_at_statement_keywords_only() -> None:
 FRAGMENTS = st.sampled_from([
     " ", "\n", "(", ")", "and ", "or ", "not ", "x", "price", "$5", "10%", '"', "#", ",", "=", ":", "is ", "\\",
     'rule "r"\n', "  when ", "  offer up to ", "let ", "case\n", "  cost: money\n", "authority\n", "otherwise ",
-    "escalate to clerk", "\n\n", "  say \"{offer}\"\n", "one of a, b", '  say "since it was our fault"\n', "entitlement \"e\"\n  at least $1\n",
+    "escalate to clerk", "\n\n", "  say \"{offer}\"\n", "one of a, b", "entitlement \"e\"\n  at least $1\n",
+    '  say "since it was our fault"\n',  # a wording warning
+    '"\\q"', "\r", "\r\n", "\ufeff",  # a bad escape, a lone CR, CRLF, a byte order mark
 ])
 
 
