@@ -90,7 +90,7 @@ def test_impact_against_the_published_version(snap_compare, workspace: Path) -> 
     history.publish(1)
 
     async def change_and_price(pilot) -> None:
-        await settle(pilot)
+        await priced(pilot)  # the saved text, priced as the workbench opens
         screen = pilot.app.main_screen
         screen.replace_text(screen.editor.text.replace(*MORE).replace("  clerk up to $50", "  clerk up to $20"))
         await priced(pilot)

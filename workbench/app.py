@@ -16,6 +16,7 @@ from typing import Callable
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerState
 
@@ -210,7 +211,10 @@ class WorkbenchApp(App[int]):
     def autosave_now(self) -> None:
         if self.autosave is None:
             return
-        text = self.main_screen.editor.text
+        try:
+            text = self.main_screen.editor.text
+        except NoMatches:  # the app is closing: its widgets are gone, and the buffer with them
+            return
         if self.document.is_modified(text):
             self._write_autosave(self.autosave, text)
 
