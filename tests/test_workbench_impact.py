@@ -4,15 +4,19 @@ approver counts are those the engine gives each version, decided here independen
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+from rich.console import Console
+
 from dsl.checker import check_source
 from engine.decide import load_engine
 from qa.history import History
 from test_workbench import SIZE, after_typing, make_app, pilot_test, rows_of, settle
+from workbench.widgets.diff_pane import DiffPane, render_behaviour
 from workbench.widgets.impact_view import ImpactView
 
 RAISED = ("  clerk up to $50", "  clerk up to $20")  # fewer cases within a clerk's limit
@@ -133,3 +137,44 @@ async def test_a_failing_simulation_or_case_reader_is_reported_and_the_editor_st
         assert "Simulation failed: a bug in the replay" in str(app.main_screen.query_one("#simulate-status").render())
         await pilot.press("x")
         assert app.main_screen.editor.text.startswith("x")
+
+
+def summary_text(screen) -> str:
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(render_behaviour(screen.query_one(DiffPane).behaviour, "USD"))
+    return console.export_text()
+
+
+@pilot_test
+async def test_a_rule_move_is_listed_in_the_diff(workspace: Path) -> None:
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main_screen
+        screen.replace_text(screen.editor.text.replace("  when situation is wrong_item", "  when situation is wrong_item and price > $1,000"))
+        await after_typing(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        assert "Wrong item → (no rule)" in summary_text(screen)
+
+
+@pilot_test
+async def test_a_diff_shown_is_marked_out_of_date_when_either_side_changes_and_lists_only_real_rule_moves(workspace: Path) -> None:
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main_screen
+        screen.replace_text(screen.editor.text.replace(*MORE))  # ceilings change, no case changes rule
+        await after_typing(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        status = screen.query_one("#diff-status")
+        assert str(status.render()).startswith("Compared with the saved file:")
+        assert "Rule changes" not in summary_text(screen)  # no "Wrong item → Wrong item"
+        await pilot.press("x")
+        await pilot.pause()
+        assert "Out of date: the editor's text changed" in str(status.render())
+        await pilot.press("backspace", "f6")
+        await settle(pilot)
+        assert str(status.render()).startswith("Compared with the saved file:")
+        await pilot.press("ctrl+s")  # the other side: the saved file is now the editor's text
+        await settle(pilot)
+        assert "Out of date: the saved file changed" in str(status.render())

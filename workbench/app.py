@@ -200,6 +200,7 @@ class WorkbenchApp(App[int]):
         screen.update_status()
         screen.refresh_versions()
         screen.price_the_change()  # against the saved file, when nothing is published, the base just moved
+        screen.mark_diff_stale()
         checked = screen.checked
         errors = sum(d.severity == "error" for d in checked.diagnostics) if checked and checked.source == text else 0
         warning = f" It has {errors} error{'s' * (errors != 1)}." if errors else ""

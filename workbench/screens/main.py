@@ -108,7 +108,12 @@ class MainScreen(Screen):
         self.generation += 1
         self.update_status()
         self.query_one(ImpactView).stale()
+        self.mark_diff_stale()
         self.check_now()
+
+    def mark_diff_stale(self) -> None:
+        document = self.workbench.document
+        self.query_one(DiffPane).mark_stale(self.editor.text, document.saved_text if document.disk_digest is not None else None)
 
     def check_now(self) -> None:
         """Check the editor's text in a worker. One check runs at a time: a keystroke during a check
