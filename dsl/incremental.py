@@ -109,7 +109,7 @@ class IncrementalChecker:
     # ---------------------------------------------------------------- parsing
     def _parse(self, source: str) -> ParseResult | None:
         """The parse `dsl.parser.parse` gives, assembled from chunks; None when only a full parse
-        can say (too many syntax errors)."""
+        can say (too many syntax errors, refused characters)."""
         lines = source.split("\n")
         starts = chunk_starts(lines) + [len(lines)]
         placed: dict[tuple[str, int], _Placed] = {}
