@@ -83,11 +83,12 @@ async def test_without_a_published_version_the_saved_file_is_the_baseline_and_a_
         app.main_screen.replace_text(app.main_screen.editor.text.replace(*MORE))
         view = await priced(pilot)
         assert view.impact.delta > 0 and "the saved file" in str(view.query_one("#impact-headline").render())
-        lower = app.main_screen.editor.text.replace("offer up to $40", "offer up to $10")
-        app.main_screen.replace_text(lower)
-        await pilot.pause()  # the edit's Changed message is handled
-        shown = str(view.query_one("#impact-headline").render())
-        assert "out of date" in shown or shown.startswith("Pricing the change")  # never the old figure as if current
+        app.impact_delay = 3600  # the next pricing waits: meanwhile the old figure shows, marked out of date
+        app.main_screen.replace_text(app.main_screen.editor.text.replace("offer up to $40", "offer up to $10"))
+        await after_typing(pilot)
+        assert "(out of date: the text changed) This change costs" in str(view.query_one("#impact-headline").render())
+        app.impact_delay = 0
+        app.main_screen.price_the_change()
         view = await priced(pilot)
         assert view.impact.delta < 0 and min(view.impact.deltas) < 0  # decreases are charted too
         assert "less" in str(view.query_one("#impact-headline").render())
