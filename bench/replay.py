@@ -29,13 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--policy", default=str(ROOT / "policies" / "hardware_store.policy"))
     options = parser.parse_args(argv)
-    OUT.mkdir(parents=True, exist_ok=True)
     policy = Path(options.policy)
-    cases = OUT / f"{policy.stem}.{options.rows}.csv"
-    if not cases.exists():
-        print(f"generating {options.rows:,} cases into {cases} ...", file=sys.stderr)
-        subprocess.run([*REDRESS, "cases", "generate", str(policy), "--n", str(options.rows), "--seed", "7",
-                        "--out", str(cases)], check=True)
+    cases = generated_cases(policy, options.rows)
     changed = OUT / f"{policy.stem}.changed.policy"
     changed.write_text(_raise_first_percentage(policy.read_text(encoding="utf-8")), encoding="utf-8")
     cores = os.cpu_count() or 1
@@ -46,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         (f"diff --cases, {cores} workers", [*REDRESS, "diff", str(policy), str(changed), "--cases", str(cases),
                                             "--format", "json", "--workers", str(cores)]),
     ):
-        results["runs"].append(_measure(label, command, options.rows))
+        results["runs"].append(measure(label, command, options.rows)[0])
     (OUT / "replay.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"{options.rows:,} rows of {results['policy']} on {cores} cores")
     for run in results["runs"]:
@@ -55,12 +50,24 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def generated_cases(policy: Path, rows: int) -> Path:
+    """bench/out/POLICY.ROWS.csv: `rows` synthetic cases for `policy` (seed 7), generated on first use."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    cases = OUT / f"{policy.stem}.{rows}.csv"
+    if not cases.exists():
+        print(f"generating {rows:,} cases into {cases} ...", file=sys.stderr)
+        subprocess.run([*REDRESS, "cases", "generate", str(policy), "--n", str(rows), "--seed", "7",
+                        "--out", str(cases)], check=True)
+    return cases
+
+
 def _raise_first_percentage(text: str) -> str:
     """The policy with the first `N% of` raised by five points: a change that moves many cases."""
     return re.sub(r"(\d+)% of", lambda m: f"{int(m.group(1)) + 5}% of", text, count=1)
 
 
-def _measure(label: str, command: list[str], rows: int) -> dict:
+def measure(label: str, command: list[str], rows: int) -> tuple[dict, dict]:
+    """Run a `--format json` replay or diff command: its figures, and the report it printed."""
     timer = shutil.which("time") or "/usr/bin/time"
     wrapped = [timer, "-f", "%M", *command] if os.path.exists(timer) else command
     started = time.perf_counter()
@@ -72,7 +79,7 @@ def _measure(label: str, command: list[str], rows: int) -> dict:
     peak_kib = int(result.stderr.strip().splitlines()[-1]) if wrapped is not command else 0
     assert report["cases"] == rows, (report["cases"], rows)  # every row accounted for
     return {"label": label, "command": " ".join(command[2:]), "seconds": round(seconds, 3),
-            "rows_per_second": round(rows / seconds), "peak_mib": round(peak_kib / 1024, 1)}
+            "rows_per_second": round(rows / seconds), "peak_mib": round(peak_kib / 1024, 1)}, report
 
 
 if __name__ == "__main__":

@@ -59,9 +59,10 @@ def _stream(runs: list[dict]) -> list[str]:
 def _cold_start(section: dict) -> list[str]:
     timings = section["timings"]
     runs = next(iter(timings.values()))["runs"]
-    lines = ["", _row(f"Cold start, wall time over {runs} runs", "median ms", "min ms", "max ms")]
+    lines = ["", _row(f"Cold start, side by side over {runs} rounds", "median ms", "min ms", "max ms", "x pass")]
     for label, timing in timings.items():
-        lines.append(_row(label, f"{timing['median_ms']:.1f}", f"{timing['min_ms']:.1f}", f"{timing['max_ms']:.1f}"))
+        lines.append(_row(label, f"{timing['median_ms']:.1f}", f"{timing['min_ms']:.1f}", f"{timing['max_ms']:.1f}",
+                          f"{timing['ratio_to_baseline']:.2f}"))
     for phases in section["phases"]:
         lines += ["", _row(f"Steps of a cold eval, --engine {phases['engine']}", "median ms")]
         lines += [_row(phase, f"{ms:.1f}") for phase, ms in phases["median_ms"].items()]

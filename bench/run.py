@@ -20,6 +20,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -146,14 +147,9 @@ def _stream(redress: str, count: int) -> list[dict]:
 def _cold_start(redress: str, runs: int) -> dict:
     policy = str(POLICY_FILE)
     case = json.dumps(as_json_numbers(next(generate_cases(1))))
-    commands = {
-        "python -c pass (interpreter floor)": [sys.executable, "-c", "pass"],
-        "redress eval --case (durable)": [redress, "eval", policy, "--case", case],
-        "redress eval --case --engine compiled": [redress, "eval", policy, "--case", case, "--engine", "compiled"],
-        "redress check": [redress, "check", policy],
-    }
-    timings = {label: _progress(f"cold start: {label}", lambda: cold_start.wall_times(command, runs))
-               for label, command in commands.items()}
+    with tempfile.TemporaryDirectory() as cache:
+        commands = cold_start.eval_commands(redress, policy, case, cache)
+        timings = _progress("cold start, side by side", lambda: cold_start.side_by_side(commands, runs))
     profiles = {
         "eval": _progress("import profile: eval", lambda: cold_start.import_profile(["eval", policy, "--case", case])),
         "check": _progress("import profile: check", lambda: cold_start.import_profile(["check", policy])),

@@ -1,4 +1,4 @@
-"""The syntax tree of a policy: frozen dataclasses, each carrying the span it came from.
+"""The syntax tree of a policy: frozen dataclasses (`@record`), each carrying the span it came from.
 
 The parser builds these and nothing else sees a Lark tree. Spans are excluded from equality so
 that two trees compare equal when they mean the same text, wherever it sits in a file: the
@@ -8,6 +8,8 @@ formatter's round-trip tests rely on that.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from dsl.records import record
 from decimal import Decimal
 
 
@@ -31,14 +33,14 @@ def _span() -> Span:
 # ---------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True)
+@record
 class Number:
     value: Decimal
     text: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class Percent:
     """`P%`: the number P/100. `percent` keeps P as written, for messages and formatting."""
 
@@ -47,7 +49,7 @@ class Percent:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class Money:
     """A money literal. `currency` is an ISO code (`USD`) or, when written with a symbol, None
     and `symbol` holds it; the checker decides whether the symbol fits the policy's currency."""
@@ -59,33 +61,33 @@ class Money:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class Text:
     value: str
     text: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class Boolean:
     value: bool
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class Name:
     name: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class Call:
     function: Name
     arguments: tuple[Expr, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class PercentOf:
     """`P% of X`."""
 
@@ -94,13 +96,13 @@ class PercentOf:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class Negate:
     operand: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class Binary:
     """Arithmetic: `+ - * /`."""
 
@@ -110,7 +112,7 @@ class Binary:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class Compare:
     """`< <= > >= == !=`."""
 
@@ -120,7 +122,7 @@ class Compare:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class IsOneOf:
     """`X is v`, `X is not v`, `X is one of a, b`, `X is not one of a, b`.
 
@@ -133,13 +135,13 @@ class IsOneOf:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class Not:
     operand: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class Logical:
     """`and` / `or`."""
 
@@ -155,7 +157,7 @@ Expr = Number | Percent | Money | Text | Boolean | Name | Call | PercentOf | Neg
 # ---------------------------------------------------------------- the case block
 
 
-@dataclass(frozen=True)
+@record
 class FieldType:
     """`money`, `number`, `integer`, `bool`, `text` (`name` holds it) or `one of a, b` (`values`)."""
 
@@ -164,7 +166,7 @@ class FieldType:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class FieldDecl:
     name: Name
     type: FieldType
@@ -172,7 +174,7 @@ class FieldDecl:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class CaseBlock:
     fields: tuple[FieldDecl, ...]
     span: Span = _span()
@@ -181,45 +183,45 @@ class CaseBlock:
 # ---------------------------------------------------------------- other statements
 
 
-@dataclass(frozen=True)
+@record
 class PolicyDecl:
     name: Text
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class VersionDecl:
     version: Text
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class CurrencyDecl:
     code: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class LetDecl:
     name: Name
     value: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class AuthorityRole:
     name: Name
     limit: Expr | None
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class AuthorityBlock:
     roles: tuple[AuthorityRole, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class OtherwiseDecl:
     role: Name
     span: Span = _span()
@@ -228,13 +230,13 @@ class OtherwiseDecl:
 # ---------------------------------------------------------------- clauses
 
 
-@dataclass(frozen=True)
+@record
 class WhenClause:
     condition: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class OfferClause:
     """`form` is `range`, `up_to`, `exactly` or `nothing`; the bounds are None where the form
     has none (`up to B` has only `ceiling`, `exactly A` only `floor`)."""
@@ -245,51 +247,51 @@ class OfferClause:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class OpenClause:
     amount: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class StepClause:
     amount: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class RemediesClause:
     remedies: tuple[Name, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class SayClause:
     template: Text
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class FollowUpClause:
     count: Number
     unit: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class ExtraClause:
     gesture: Text
     up_to: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class EscalateClause:
     role: Name
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@record
 class AtLeastClause:
     amount: Expr
     span: Span = _span()
@@ -301,7 +303,7 @@ Clause = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Block:
     """A `rule`, `entitlement` or `route`: a kind, a quoted name and clauses in source order.
 
@@ -317,7 +319,7 @@ class Block:
 Statement = PolicyDecl | VersionDecl | CurrencyDecl | CaseBlock | LetDecl | AuthorityBlock | Block | OtherwiseDecl
 
 
-@dataclass(frozen=True)
+@record
 class Comment:
     """A `#` comment: its text (with the `#`), its line, and whether code precedes it there."""
 
@@ -326,7 +328,7 @@ class Comment:
     trailing: bool
 
 
-@dataclass(frozen=True)
+@record
 class PolicyFile:
     """A parsed file: its statements in source order, and its comments for the formatter."""
 

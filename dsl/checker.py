@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from dsl import ast
 from dsl.currency import minor_unit
@@ -17,9 +18,11 @@ from dsl.lets import order_lets
 from dsl.names import SNAKE_CASE, snake_case_hint
 from dsl.model import (BOOL, ENUM, FIELD_TYPES, INTEGER, MONEY, NUMBER, TEXT, AuthorityChain, CaseField,
                        Derived, Policy, Role)
-from dsl.parser import ParseResult, parse
 from dsl.rules import check_blocks
 from dsl.typecheck import UNKNOWN, ExpressionChecker, ValueType, field_value_type
+
+if TYPE_CHECKING:
+    from dsl.parser import ParseResult
 
 RESERVED_FIELDS = {"id": "the case's identifier"}
 
@@ -39,6 +42,8 @@ class CheckResult:
 def check_source(source: str, path: str = "<policy>", data: bytes | None = None, wording: bool = True) -> CheckResult:
     """Parse and check policy text. `data` is the file's bytes, for the digest (default: UTF-8).
     `wording=False` skips the wording warnings (callers that show only errors, such as `eval`)."""
+    from dsl.parser import parse  # Lark is imported only when a policy is parsed, not from a cached one
+
     return check_parsed(parse(source, path), source, path, data, wording=wording)
 
 

@@ -7,7 +7,9 @@ engines compile them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from dsl.records import record
 from decimal import Decimal
 
 from dsl import ast
@@ -17,7 +19,7 @@ MONEY, NUMBER, INTEGER, BOOL, TEXT, ENUM = "money", "number", "integer", "bool",
 FIELD_TYPES = (MONEY, NUMBER, INTEGER, BOOL, TEXT)
 
 
-@dataclass(frozen=True)
+@record
 class CaseField:
     """A field of the `case` block. `default` is None for a required field."""
 
@@ -33,7 +35,7 @@ class CaseField:
         return self.default is None
 
 
-@dataclass(frozen=True)
+@record
 class Derived:
     """A `let`: a value computed from fields and other lets. `kind` is money, number or bool."""
 
@@ -43,13 +45,13 @@ class Derived:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class Role:
     name: str
     limit: Decimal | None
 
 
-@dataclass(frozen=True)
+@record
 class AuthorityChain:
     """The approval chain, lowest first; only the last role may have no limit."""
 
@@ -67,14 +69,14 @@ class AuthorityChain:
         return tuple(role.name for role in self.roles)
 
 
-@dataclass(frozen=True)
+@record
 class Route:
     name: str
     condition: ast.Expr | None
     line: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class Entitlement:
     name: str
     condition: ast.Expr | None
@@ -82,13 +84,13 @@ class Entitlement:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class Extra:
     gesture: str
     up_to: ast.Expr
 
 
-@dataclass(frozen=True)
+@record
 class Guideline:
     """A `rule`: when it applies, the range it allows and everything said with it.
 
@@ -108,7 +110,7 @@ class Guideline:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class Policy:
     name: str
     version: str

@@ -18,6 +18,7 @@ import yaml
 
 from qa.atomic import replacing
 from qa.casefiles import EXTENSIONS, FORMATS
+from qa.exact_json import stream_encoder
 
 
 def write_cases(cases: Iterable[dict], path: str, format: str | None = None, columns: list[str] | None = None) -> int:
@@ -71,9 +72,10 @@ def _write_csv(cases: Iterable[dict], stream: IO[str], columns: list[str]) -> in
 
 
 def _write_jsonl(cases: Iterable[dict], stream: IO[str], columns: list[str] | None) -> int:
+    encode = stream_encoder()
     count = 0
     for count, case in enumerate(cases, start=1):
-        stream.write(json.dumps(_plain(case), ensure_ascii=False) + "\n")
+        stream.write(encode(case) + "\n")
     return count
 
 

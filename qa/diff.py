@@ -121,11 +121,27 @@ class BehaviourDiff:
         key = f"{change.old.rule or '(no rule)'} -> {change.new.rule or '(no rule)'}"
         self.transitions[key] = self.transitions.get(key, 0) + 1
         self.histogram[_bin(ceiling_delta)] += 1
-        item = (abs(ceiling_delta), -change.row, change)
+        self.keep_if_mover(change)
+
+    def keep_if_mover(self, change: CaseChange) -> None:
+        """Consider a changed case for the movers only (its counts are already in)."""
+        item = (abs(change.ceiling_delta), -change.row, change)
         if len(self._movers) < MOVERS_KEPT:
             heapq.heappush(self._movers, item)
         elif item[:2] > self._movers[0][:2]:
             heapq.heapreplace(self._movers, item)
+
+    def merge(self, other: "BehaviourDiff") -> None:
+        """Add another diff (a batch's share of the rows) into this one."""
+        for name in ("cases", "changed", "unchanged", "invalid", "invalid_in_one_version", "floor_delta",
+                     "ceiling_delta", "more", "less"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for mine, theirs in ((self.transitions, other.transitions), (self.histogram, other.histogram),
+                             (self.invalid_reasons, other.invalid_reasons)):
+            for key, count in theirs.items():
+                mine[key] = mine.get(key, 0) + count
+        for _, _, change in other._movers:
+            self.keep_if_mover(change)
 
     @property
     def differs(self) -> bool:
@@ -181,9 +197,17 @@ class CaseDiff:
         self.old, self.new, self.kind, self.workers = old, new, kind, workers
         self.extra_columns: dict[str, None] = {}
 
-    def changes(self, cases: CaseFile | Iterable[RawRow]) -> Iterator[CaseChange]:
+    def batches(self, cases: CaseFile | Iterable[RawRow], keep_changes: bool) -> Iterator[tuple[BehaviourDiff, list | None, int]]:
+        """Per batch: its share of the behavioural diff, its changes when kept, and its row count."""
         items, parse = work_of(cases)
         build = partial(diff_batches, *self.old, *self.new, self.kind, parse)
         for changes, extra in run_batches(build, items, self.workers):
             self.extra_columns.update(dict.fromkeys(extra))
+            behaviour = BehaviourDiff()
+            for change in changes:
+                behaviour.add(change)
+            yield behaviour, changes if keep_changes else None, len(changes)
+
+    def changes(self, cases: CaseFile | Iterable[RawRow]) -> Iterator[CaseChange]:
+        for _, changes, _ in self.batches(cases, keep_changes=True):
             yield from changes

@@ -83,7 +83,7 @@ class RowDecider:
         data = row.data
         case_id = data.get(CASE_ID_KEY)
         try:
-            offered = _offered(data.get(OFFERED_KEY))
+            offered = offered_amount(data.get(OFFERED_KEY))
             decision = self.engine.decide(data, extras=self.extra_columns, wording=False)
         except CaseError as error:
             return CaseOutcome(row.number, case_id, "invalid", reason=reason_of(error), text=row.text, data=data)
@@ -142,7 +142,8 @@ class Replay:
             yield from batch.outcomes
 
 
-def _offered(value: Any) -> Decimal | None:
+def offered_amount(value: Any) -> Decimal | None:
+    """The `offered` column's amount (None when empty), or a `CaseError` saying it is not one."""
     if value is None or value == "":
         return None
     amount = exact_decimal(value)
@@ -205,6 +206,11 @@ class Tally:
         elif outcome.status == "under":
             totals["under_by"] += outcome.under_by
             _keep_worst(self._worst_under, outcome.under_by, outcome)
+
+    def keep_if_worst(self, outcome: CaseOutcome) -> None:
+        """Consider an over or under outcome for the worst lists only (its sums are already in)."""
+        heap = self._worst_over if outcome.status == "over" else self._worst_under
+        _keep_worst(heap, outcome.over_by if outcome.status == "over" else outcome.under_by, outcome)
 
     def merge(self, other: "Tally") -> None:
         """Add another tally (a worker's share of the rows) into this one."""

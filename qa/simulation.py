@@ -1,10 +1,10 @@
 """Replaying and diffing the loaded historic cases from inside the app, with no Textual in sight.
 
 The historic cases are read once into memory (a sample file is a few thousand rows) and decided in a
-worker thread by the very code `redress replay` and `redress diff --cases` run (`Replay`,
-`CaseDiff`), one slice at a time, so a worker can report progress and stop soon after it is
-cancelled. Each slice builds its engine again (a few milliseconds); there are at most about
-`PROGRESS_STEPS` slices. There is no multiprocessing inside the app.
+worker thread by the very code `redress replay` and `redress diff --cases` run by default (the SQL
+engine, `qa.bulk`, or the compiled engine for a policy SQL cannot compute exactly), one slice at a
+time, so a worker can report progress and stop soon after it is cancelled. The engine is built once
+per run; there are at most about `PROGRESS_STEPS` slices. There is no multiprocessing inside the app.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from typing import Callable, Iterator
 
 from qa.casefiles import RawRow, open_cases
 from dsl.model import Policy
-from qa.diff import BehaviourDiff, CaseChange, CaseDiff
+from qa.bulk_engines import diff_engine, replay_engine
+from qa.diff import BehaviourDiff, CaseChange
+from qa.replay import CaseOutcome, Tally
 from qa.generate import generate_cases
-from qa.replay import CaseOutcome, Replay, Tally
 
 MIN_SLICE_ROWS = 250
+BULK_ENGINE = "duckdb"  # the SQL engine, or the compiled engine for a policy SQL cannot compute exactly
 PROGRESS_STEPS = 20
 CASE_FILE_SUFFIXES = (".cases.csv", ".cases.jsonl", ".cases.json", ".cases.yaml", ".cases.parquet")
 
@@ -87,13 +89,13 @@ def simulate(source: str, path: str, rows: list[RawRow], progress: ProgressCallb
     tally = Tally()
     outcomes: list[CaseOutcome] = []
     extra: dict[str, None] = {}
+    replay, _ = replay_engine(source, path, BULK_ENGINE, workers=1)
     for rows_slice in _slices(rows, cancelled):
-        replay = Replay(source, path, "compiled", workers=1)
         for outcome in replay.outcomes(rows_slice):
             tally.add(outcome)
             outcomes.append(outcome)
-        extra.update(replay.extra_columns)
         progress(len(outcomes), len(rows))
+    extra.update(replay.extra_columns)
     return SimulationResult(outcomes, tally, list(extra))
 
 
@@ -108,8 +110,9 @@ def behaviour_diff(old: tuple[str, str], new: tuple[str, str], rows: list[RawRow
     """Decide every row with both texts (which must check), as `redress diff --cases` does."""
     behaviour = BehaviourDiff()
     changes: list[CaseChange] = []
+    differ, _ = diff_engine(old, new, BULK_ENGINE, workers=1)
     for rows_slice in _slices(rows, cancelled):
-        for change in CaseDiff(old, new, "compiled", workers=1).changes(rows_slice):
+        for change in differ.changes(rows_slice):
             behaviour.add(change)
             changes.append(change)
         progress(len(changes), len(rows))

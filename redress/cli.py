@@ -18,6 +18,7 @@ from redress.negotiate_command import negotiate
 from redress.output import ExitCode, Failure, counted, emit, emit_json, fail, quiet_broken_pipe, report_failure, say
 
 FORMATS = click.Choice(["text", "json"])
+ENGINES = ["duckdb", "compiled", "durable", "spark"]
 format_option = click.option("--format", "output_format", type=FORMATS, default="text", show_default=True,
                              help="text for people, json for programs.")
 
@@ -55,6 +56,12 @@ def wants_json(output_format: str) -> None:
     ctx = click.get_current_context()
     asked = ctx.get_parameter_source("output_format") not in (None, click.core.ParameterSource.DEFAULT)
     ctx.find_root().ensure_object(dict)["json"] = asked and output_format == "json"
+
+
+def check_spark_master(engine_kind: str, spark_master: str | None) -> None:
+    """`--spark-master` only means something to the Spark engine; with any other it is refused."""
+    if spark_master is not None and engine_kind != "spark":
+        raise click.UsageError("--spark-master needs --engine spark")
 
 
 # ---------------------------------------------------------------- check
@@ -165,7 +172,8 @@ def fmt_summary(changed: int, unchanged: int, broken: int, check_only: bool) -> 
 @click.option("--case", "case_argument", metavar="JSON|@FILE|-", help="One case: JSON text, @FILE, or - for stdin.")
 @click.option("--jsonl", is_flag=True, help="Read one case per line on stdin; write one decision per line, in order.")
 @click.option("--explain", is_flag=True, help="Add `trace`: every rule, entitlement and route, whether it matched, and why.")
-@click.option("--engine", "engine_kind", type=click.Choice(["durable", "compiled"]), default="durable", show_default=True)
+@click.option("--engine", "engine_kind", type=click.Choice(ENGINES),
+              help="Default: durable for --case; duckdb for --jsonl (durable with --explain).")
 @click.option("--format", "output_format", type=FORMATS, default="json", show_default=True,
               help="json (the decision of docs/language.md) or text (a summary for people).")
 @click.option("--published", is_flag=True, help="Use the version in force (published in the workbench), not the file's text.")
@@ -181,9 +189,16 @@ def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: b
         raise click.UsageError("give exactly one of --case or --jsonl")
     if jsonl and output_format == "text":
         raise click.UsageError("--jsonl writes one JSON decision per line; --format text is for --case")
+    if engine_kind == "spark":
+        raise click.UsageError("--engine spark runs replays and diffs of case files on a cluster; eval decides here: "
+                               "use --engine duckdb, compiled or durable")
+    if engine_kind == "duckdb" and explain:
+        raise click.UsageError("--explain needs --engine durable or compiled: the SQL engine does not trace its matching")
+    if engine_kind == "duckdb" and not jsonl:
+        raise click.UsageError("--engine duckdb decides cases in bulk: use it with --jsonl")
     if jsonl:
-        sys.exit(evaluate_jsonl(policy, engine_kind, explain, published))
-    sys.exit(evaluate_one(policy, case_argument, engine_kind, explain, output_format, published))
+        sys.exit(evaluate_jsonl(policy, engine_kind or ("durable" if explain else "duckdb"), explain, published))
+    sys.exit(evaluate_one(policy, case_argument, engine_kind or "durable", explain, output_format, published))
 
 
 # ---------------------------------------------------------------- schema
@@ -216,22 +231,31 @@ def test_command(paths: tuple[str, ...], coverage: bool, engine_kind: str, outpu
 # ---------------------------------------------------------------- replay, diff, cases
 input_format_option = click.option("--input-format", type=click.Choice(["csv", "jsonl", "json", "yaml", "parquet"]),
                                    help="Format of the case file (default: from its extension).")
+bulk_engine_option = click.option(
+    "--engine", "engine_kind", type=click.Choice(ENGINES), default="duckdb", show_default=True,
+    help="duckdb: the policy compiled to one SQL query (falls back to compiled, with a warning, for a policy "
+         "SQL cannot compute exactly); compiled, durable: case by case on --workers processes; spark: Apache Spark.")
+spark_master_option = click.option("--spark-master", metavar="URL",
+                                   help="With --engine spark: the cluster to run on (spark://host:7077, yarn, "
+                                        "k8s://...; default local[*], Spark inside this process).")
 workers_option = click.option("--workers", type=click.IntRange(1, 64), default=None,
-                              help="Processes deciding cases (default: one per core).")
+                              help="Processes deciding cases (threads for --engine duckdb; default: one per core).")
 
 
 @cli.command()
 @click.argument("policy", type=click.Path(dir_okay=False))
 @click.argument("cases", type=click.Path(dir_okay=False, allow_dash=True))
 @input_format_option
-@click.option("--engine", "engine_kind", type=click.Choice(["durable", "compiled"]), default="compiled", show_default=True)
+@bulk_engine_option
+@spark_master_option
 @workers_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "csv", "markdown"]), default="text",
               show_default=True, help="How the summary is printed.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write every case's result here (.csv, .jsonl, .parquet).")
 @click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False), help="Write the invalid rows here, verbatim, with their reasons.")
 @click.option("--fail-on", metavar="STATUSES", help="Exit 1 when any case has one of these statuses: over,under,invalid,no_rule.")
-def replay(policy, cases, input_format, engine_kind, workers, output_format, out_path, rejects_path, fail_on) -> None:
+def replay(policy, cases, input_format, engine_kind, spark_master, workers, output_format, out_path, rejects_path,
+           fail_on) -> None:
     """Decide every historic case in CASES and compare with what was offered.
 
     Statuses: within, under, over, no_rule, invalid, decided (no `offered`). Every row is counted."""
@@ -240,8 +264,9 @@ def replay(policy, cases, input_format, engine_kind, workers, output_format, out
     from redress.replay_command import parse_fail_on, run_replay
 
     statuses = parse_fail_on(fail_on)
+    check_spark_master(engine_kind, spark_master)
     sys.exit(run_replay(policy, cases, input_format, engine_kind, workers or default_workers(), output_format,
-                        out_path, rejects_path, statuses))
+                        out_path, rejects_path, statuses, spark_master))
 
 
 @cli.command()
@@ -250,12 +275,13 @@ def replay(policy, cases, input_format, engine_kind, workers, output_format, out
 @click.option("--cases", "cases_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Historic cases to decide with both versions (the behavioural diff).")
 @input_format_option
-@click.option("--engine", "engine_kind", type=click.Choice(["durable", "compiled"]), default="compiled", show_default=True)
+@bulk_engine_option
+@spark_master_option
 @workers_option
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write every case's old and new decision here.")
 @click.option("--color/--no-color", default=None, help="Color the source diff (default: when stdout is a terminal).")
 @format_option
-def diff(old, new, cases_path, input_format, engine_kind, workers, out_path, color, output_format) -> None:
+def diff(old, new, cases_path, input_format, engine_kind, spark_master, workers, out_path, color, output_format) -> None:
     """Compare two versions of a policy: text, structure, and with --cases, their decisions.
 
     Exit 0 when nothing changed, 1 when something did (like diff(1))."""
@@ -263,8 +289,9 @@ def diff(old, new, cases_path, input_format, engine_kind, workers, out_path, col
     from qa.batch import default_workers
     from redress.diff_command import run_diff
 
+    check_spark_master(engine_kind, spark_master)
     sys.exit(run_diff(old, new, cases_path, input_format, engine_kind, workers or default_workers(), output_format,
-                      out_path, color))
+                      out_path, color, spark_master))
 
 
 @cli.command()

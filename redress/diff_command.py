@@ -13,8 +13,9 @@ import click
 
 from dsl.compare import compare_policies
 from dsl.currency import format_money
+from qa.bulk_engines import EngineUnavailable, diff_engine
 from qa.casefiles import CaseFileError, open_cases
-from qa.diff import BehaviourDiff, CaseDiff, change_json
+from qa.diff import BehaviourDiff, change_json
 from redress.inputs import load_checked_policy
 from redress.outcome_files import RowWriter
 from redress.output import ExitCode, emit, emit_json, fail, say, warn
@@ -26,7 +27,8 @@ CHANGE_COLUMNS = ["row", "id", "status", "old_rule", "new_rule", "old_floor", "n
 
 
 def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format: str | None, engine_kind: str,
-             workers: int, output_format: str, out_path: str | None, color: bool | None) -> int:
+             workers: int, output_format: str, out_path: str | None, color: bool | None,
+             spark_master: str | None = None) -> int:
     old, new = load_checked_policy(old_path), load_checked_policy(new_path)
     structure = compare_policies(old.policy, new.policy)
     result = {"old": _identity(old.policy, old_path), "new": _identity(new.policy, new_path),
@@ -40,17 +42,24 @@ def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format:
             emit(_structure_text(structure))
         return ExitCode.FINDINGS if text_changed else ExitCode.OK
     behaviour = BehaviourDiff()
-    differ = CaseDiff((old.source, old_path), (new.source, new_path), engine_kind, workers)
+    try:
+        differ, fallback = diff_engine((old.source, old_path), (new.source, new_path), engine_kind, workers, spark_master)
+    except EngineUnavailable as error:
+        fail(str(error))
+    if fallback:
+        warn(fallback)
     try:
         with open_cases(cases_path, input_format) as case_file, Progress("diff", fraction=case_file.fraction_read) as progress:
             with RowWriter(out_path, CHANGE_COLUMNS) if out_path else nullcontext() as out:
-                for change in differ.changes(case_file):
-                    behaviour.add(change)
-                    progress.tick()
-                    if out is not None:
+                for part, changes, rows in differ.batches(case_file, keep_changes=out is not None):
+                    behaviour.merge(part)
+                    progress.tick(rows)
+                    for change in changes or ():
                         out.write(_flat(change_json(change)))
-    except CaseFileError as error:
+    except (CaseFileError, EngineUnavailable) as error:
         fail(str(error))
+    for note in getattr(differ, "notes", ()):  # only the Spark engine has any
+        warn(note)
     if differ.extra_columns:
         warn(f"extra columns kept but not used by either version: {', '.join(differ.extra_columns)}")
     result |= behaviour.to_json()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import sys
 from decimal import Decimal
+from typing import Any
 
 from dsl.currency import format_money
 from engine.cases import CaseError
 from engine.decide import Engine, load_engine
+from qa.exact_json import loads
 from redress.inputs import json_error_text, load_checked_policy, parse_json, read_case_argument
 from redress.output import ExitCode, counted, emit, emit_json, fail, say, to_json_line, warn
 
@@ -41,15 +43,26 @@ def evaluate_one(policy_path: str, case_argument: str, engine_kind: str, explain
 
 
 def evaluate_jsonl(policy_path: str, engine_kind: str, explain: bool, published: bool = False) -> int:
+    if engine_kind == "duckdb":
+        from redress.bulk_eval import evaluate_jsonl_in_bulk
+
+        return evaluate_jsonl_in_bulk(policy_path, _summary, published)
+    from qa.exact_json import stream_decoder
+
     engine = _engine(policy_path, engine_kind, published)
+    decode = stream_decoder()
     write = sys.stdout.write
     invalid = 0
     count = 0
     for count, line in enumerate(sys.stdin, start=1):
-        result, decided = _decide_line(engine, line, count, explain)
+        result, decided = _decide_line(engine, decode, line, count, explain)
         write(to_json_line(result) + "\n")
         invalid += not decided
     sys.stdout.flush()
+    return _summary(invalid, count)
+
+
+def _summary(invalid: int, count: int) -> int:
     if invalid:
         was = 'was not a valid case (see its "error" object)' if invalid == 1 else 'were not valid cases (see their "error" objects)'
         say(f"redress: {invalid} of {counted(count, 'line')} {was}")
@@ -57,22 +70,30 @@ def evaluate_jsonl(policy_path: str, engine_kind: str, explain: bool, published:
     return ExitCode.OK
 
 
-def _line_error(case_id, number: int, error: dict) -> tuple[dict, bool]:
+def line_error(case_id, number: int, error: dict) -> tuple[dict, bool]:
     return {"case_id": case_id, "line": number, "error": error}, False
 
 
-def _decide_line(engine: Engine, line: str, number: int, explain: bool) -> tuple[dict, bool]:
-    """The decision for one input line, or its error object; and whether it was decided."""
+def unreadable_line(line: str, number: int, decode=loads) -> tuple[Any, tuple[dict, bool] | None]:
+    """The parsed case of an input line, or (None, its error object) when it is empty or not JSON.
+    `decode` is `qa.exact_json.stream_decoder()` in a stream (the same answers, faster)."""
     if not line.strip():
-        return _line_error(None, number, {"field": None, "message": "empty line", "expected": "one JSON case per line"})
+        return None, line_error(None, number, {"field": None, "message": "empty line", "expected": "one JSON case per line"})
     try:
-        raw = parse_json(line)
+        return parse_json(line, decode), None
     except ValueError as error:
-        return _line_error(None, number, {"field": None, "message": json_error_text(error), "expected": "a JSON object"})
+        return None, line_error(None, number, {"field": None, "message": json_error_text(error), "expected": "a JSON object"})
+
+
+def _decide_line(engine: Engine, decode, line: str, number: int, explain: bool) -> tuple[dict, bool]:
+    """The decision for one input line, or its error object; and whether it was decided."""
+    raw, problem = unreadable_line(line, number, decode)
+    if problem is not None:
+        return problem
     try:
         return engine.decide(raw, explain=explain).to_json(), True
     except CaseError as error:
-        return _line_error(raw.get("id") if isinstance(raw, dict) else None, number, error.to_json())
+        return line_error(raw.get("id") if isinstance(raw, dict) else None, number, error.to_json())
 
 
 def describe(decision: dict) -> str:

@@ -8,21 +8,19 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
-from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from dsl.checker import CheckResult, check_file, check_source
-from dsl.diagnostics import render
+from qa.exact_json import loads
 from redress.output import ExitCode, counted, fail
 
+if TYPE_CHECKING:
+    from dsl.checker import CheckResult
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not a number a case can carry")
 
-
-def parse_json(text: str) -> Any:
+def parse_json(text: str, decode: Callable[[str], Any] = loads) -> Any:
+    """A case's JSON with exact numbers; `decode` is `qa.exact_json.stream_decoder()` for a stream."""
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        return decode(text)
     except RecursionError:
         raise ValueError("nested too deeply to be a case") from None
 
@@ -73,19 +71,32 @@ def read_policy_text(path: str) -> str:
 
 
 def load_checked_policy(path: str, published: bool = False) -> CheckResult:
-    """Check a policy file (or, `published`, its version in force); one that does not check ends the
-    command with its diagnostics (errors only, so the wording warnings are not computed)."""
+    """Check a policy file (or take it from the cache of checked policies; or, `published`, check its
+    version in force); one that does not check ends the command with its diagnostics (errors only,
+    so the wording warnings are not computed)."""
+    from redress.policy_cache import cached_check
+
     if published:
         result = _published(path)
     else:
         with reading(path):
-            result = check_file(path, wording=False)
+            with open(path, "rb") as handle:
+                data = handle.read()
+            result = cached_check(path, data, _check)
     if not result.ok:
+        from dsl.diagnostics import render
+
         errors = [d for d in result.diagnostics if d.severity == "error"]
         shown = "\n".join(render(d, result.source) for d in errors[:10])
         fail(f"{path} does not check ({counted(len(errors), 'error')}); run `redress check {path}`\n{shown}",
              ExitCode.INPUT_ERROR, {"diagnostics": [d.to_json() for d in errors]})
     return result
+
+
+def _check(path: str, data: bytes) -> CheckResult:
+    from dsl.checker import check_source
+
+    return check_source(data.decode("utf-8"), path, data, wording=False)
 
 
 def _published(path: str) -> CheckResult:
@@ -98,6 +109,8 @@ def _published(path: str) -> CheckResult:
     if found is None:
         fail(f"{path}: no version is in force (publish one from the workbench's History pane); "
              f"see `redress history {path}`")
+    from dsl.checker import check_source
+
     return check_source(found[1], path, wording=False)
 
 

@@ -7,11 +7,11 @@ crash or Ctrl+C never leaves a half-written result where a complete one is expec
 from __future__ import annotations
 
 import csv
-import json
 import os
 import sys
 
 from qa.atomic import replacing
+from qa.exact_json import stream_encoder
 from redress.output import fail
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -43,6 +43,7 @@ class RowWriter:
             self._stream = None
         else:
             self._stream = open(self.temporary, "w", encoding="utf-8", newline="")
+            self._encode = stream_encoder()
             if self.format == "csv":
                 self._csv = csv.DictWriter(self._stream, columns, extrasaction="ignore")
                 self._csv.writeheader()
@@ -51,7 +52,7 @@ class RowWriter:
         if self.format == "csv":
             self._csv.writerow({k: ("" if v is None else v) for k, v in row.items()})
         elif self.format == "jsonl":
-            self._stream.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            self._stream.write(self._encode(row) + "\n")
         else:
             self._buffer.append(row)
             if len(self._buffer) >= PARQUET_BATCH:

@@ -14,7 +14,8 @@ from contextlib import ExitStack
 
 from dsl.currency import format_money
 from qa.casefiles import CaseFileError, open_cases
-from qa.replay import STATUSES, Replay, Tally, outcome_json
+from qa.bulk_engines import EngineUnavailable, replay_engine
+from qa.replay import STATUSES, Tally, outcome_json
 from redress.inputs import load_checked_policy
 from redress.outcome_files import RowWriter
 from redress.output import ExitCode, emit, emit_json, fail, say, warn
@@ -70,11 +71,18 @@ def truncated_last_line(case_file, path: str) -> str | None:
 
 
 def run_replay(policy_path: str, cases_path: str, input_format: str | None, engine_kind: str, workers: int,
-               output_format: str, out_path: str | None, rejects_path: str | None, fail_on: set[str]) -> int:
+               output_format: str, out_path: str | None, rejects_path: str | None, fail_on: set[str],
+               spark_master: str | None = None) -> int:
     checked = load_checked_policy(policy_path)
     policy = checked.policy
     tally = Tally()
-    replay = Replay(checked.source, policy_path, engine_kind, workers)
+    try:
+        replay, fallback = replay_engine(checked.source, policy_path, engine_kind, workers, spark_master)
+    except EngineUnavailable as error:
+        fail(str(error))
+    if fallback:
+        warn(fallback)
+        engine_kind = "compiled"
     try:
         with ExitStack() as stack:
             case_file = stack.enter_context(open_cases(cases_path, input_format))
@@ -89,8 +97,10 @@ def run_replay(policy_path: str, cases_path: str, input_format: str | None, engi
                         out.write(outcome_json(outcome))
                     if rejects is not None and outcome.status == "invalid":
                         rejects.write({"row": outcome.row, "reason": outcome.reason, "text": outcome.text, **(outcome.data or {})})
-    except CaseFileError as error:
+    except (CaseFileError, EngineUnavailable) as error:
         fail(str(error))
+    for note in getattr(replay, "notes", ()):  # only the Spark engine has any
+        warn(note)
     if replay.extra_columns:
         warn(f"extra columns kept but not used by the policy: {', '.join(replay.extra_columns)}")
     summary = tally.to_json() | {"policy": policy.name, "version": policy.version, "digest": policy.digest,

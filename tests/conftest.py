@@ -3,6 +3,7 @@ subprocess, and click's CliRunner for the many quick variations."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,12 @@ from click.testing import CliRunner, Result
 DATA = Path(__file__).resolve().parent / "data"
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_POLICY = DATA / "language_example.policy"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_policy_cache(tmp_path_factory: pytest.TempPathFactory):
+    """The CLI's cache of checked policies goes in a folder of this test run, never the user's."""
+    os.environ["REDRESS_CACHE_DIR"] = str(tmp_path_factory.mktemp("policy-cache"))
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import csv
 import json
-from decimal import Decimal
 from typing import IO, Callable, Iterator
 
 from qa.casefiles.base import RawRow, kind_of, present_values, without_break
+from qa.exact_json import stream_decoder
 
 Record = tuple[int, bytes]  # (the line the record starts on, its bytes with line breaks)
 
@@ -94,13 +94,6 @@ def parse_csv(header: tuple[str, ...], records: list[Record]) -> list[RawRow]:
     return rows
 
 
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a number a case can hold")
-
-
-DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse_constant)  # exact numbers, no NaN
-
-
 def json_problem(error: ValueError) -> str:
     if isinstance(error, json.JSONDecodeError):
         return f"{error.msg} (column {error.colno})"
@@ -110,7 +103,7 @@ def json_problem(error: ValueError) -> str:
 def parse_jsonl(records: list[Record]) -> list[RawRow]:
     """Rows from JSON Lines records: one object per line, numbers as exact decimals."""
     rows = []
-    decode = DECODER.decode
+    decode = stream_decoder()
     for number, data in records:
         raw, problem = _decoded(number, data, "line")
         text = without_break(raw)

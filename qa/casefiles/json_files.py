@@ -8,7 +8,8 @@ import json
 from typing import IO, Any, Callable, Iterator
 
 from qa.casefiles.base import CaseFile, CaseFileError, RawRow, kind_of, present_values, sniff_text
-from qa.casefiles.framing import DECODER, Record, frame, framed_rows, parse_jsonl
+from qa.casefiles.framing import Record, frame, framed_rows, parse_jsonl
+from qa.exact_json import DECODER
 
 JSON_CHUNK_CHARS = 1 << 16
 MAX_JSON_ITEM_CHARS = 1 << 20  # an item that still does not parse after this much text is broken

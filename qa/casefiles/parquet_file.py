@@ -50,6 +50,12 @@ class ParquetFile(CaseFile):
                 yield RawRow(number, {key: value for key, value in zip(names, values) if value is not None}, None, None)
 
 
+    def row_of(self, batch, index: int, number: int) -> RawRow:
+        """Row `index` of a record batch as `rows()` gives it (for the rows the SQL engine hands back)."""
+        values = [convert([column[index].as_py()])[0] for convert, column in zip(self._converters, batch.columns)]
+        return RawRow(number, {key: value for key, value in zip(self.columns, values) if value is not None}, None, None)
+
+
 def _converter(case_file: CaseFile, name: str, kind: Any):
     import pyarrow.types as t
 

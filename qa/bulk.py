@@ -1,0 +1,402 @@
+"""Replays and diffs on the SQL engine (DuckDB): rows in, the very tallies of the compiled engine out.
+
+`BulkReplay` and `BulkDiff` have the interfaces of `qa.replay.Replay` and `qa.diff.CaseDiff`, so
+the commands and the workbench swap one for the other. A *unit* of work is a whole Parquet or plain
+CSV file that DuckDB reads itself, or a batch of rows read by Python (`qa.bulk_sources`). Per unit,
+ONE aggregate query over the compiled policy (`engine.sql`) gives the counts, the exact DECIMAL sums,
+each rule's first row (dicts keep the order the compiled engine meets rules in), the worst cases or
+the movers (`max_by` on the same keys the Python heaps use) and the rows SQL hands back (`ok =
+false`); those rows are then decided by the compiled engine, with its own reasons. Per-case
+outcomes are made only when the caller keeps them, from a second, streaming query.
+
+Decimal sums keep Python's exponents (a sum of amounts written `5.10` and `3` prints `8.10`): the
+query returns the largest number of decimals met, and each sum is quantized to it.
+"""
+
+from __future__ import annotations
+
+import heapq
+from decimal import Decimal
+from typing import Iterable, Iterator
+
+from dsl.checker import check_source
+from dsl.currency import minor_unit
+from dsl.model import Policy
+from engine.decision import Decision
+from engine.sql import ColumnType, Digits, NotExact, compile_policy, decimal_value
+from qa.bulk_sources import INDEX, PYTHON, ROW, NativeFile, batches_of, fields_of, plain_csv_rows
+from qa.casefiles import CaseFile, RawRow
+from qa.diff import BehaviourDiff, CaseChange, diff_batches
+from qa.replay import OFFERED_KEY, CaseOutcome, ReplayBatch, RuleTally, Tally, replay_batches
+
+OFFERED_DIGITS = Digits(15, 6)
+STREAM_ROWS = 65_536
+CARRIED = (OFFERED_KEY, INDEX, PYTHON, "id")
+
+
+def checked(source: str, path: str) -> Policy:
+    result = check_source(source, path)
+    if not result.ok:
+        raise ValueError(f"{path} does not check")
+    return result.policy
+
+
+def sql_refusal(policy: Policy) -> str | None:
+    """Why the policy cannot be decided exactly in SQL, or None when it can."""
+    try:
+        compile_policy(policy)
+    except NotExact as error:
+        return str(error)
+    return None
+
+
+def _quantized(total, scale) -> Decimal:
+    """A SQL sum as Python's sum of the same Decimals prints it."""
+    return Decimal(total).quantize(Decimal(1).scaleb(-int(scale or 0)))
+
+
+class _Unit:
+    """One relation to decide, registered as the view `cases`, and the way back to its raw rows."""
+
+    def __init__(self, con, cases: CaseFile | Iterable[RawRow] | None, batch=None):
+        self.con, self.batch = con, batch
+        self.expected_rows: int | None = None  # for a CSV file: the rows it must read, one per line
+        if batch is None:
+            self.native = NativeFile(con, cases)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW cases AS {self.native.select}")
+        else:
+            self.native = None
+            con.register("cases_batch", batch.table)
+            con.execute("CREATE OR REPLACE TEMP VIEW cases AS SELECT * FROM cases_batch")
+        self.types = {name: sql_type for name, sql_type, *_ in con.execute("DESCRIBE cases").fetchall()}
+
+    def raw_rows(self, indices: list[int]) -> list[RawRow]:
+        if self.native is not None:
+            found = self.native.rows_at(indices)
+            return [found[i] for i in indices]
+        return [self.batch.raw(i) for i in indices]
+
+    def case_id(self, index: int, carried):
+        if self.native is not None and ColumnType.parse(self.types.get("id", "VARCHAR")).family != "other":
+            return carried
+        return self.raw_rows([index])[0].data.get("id")
+
+    def extras(self, known: set[str]) -> list[str]:
+        """Columns that are no policy's and hold a value in some row, sorted (as the engines report)."""
+        if self.native is None:
+            seen = set().union(*(self.batch.raw(i).data.keys() for i in range(self.batch.rows) if self.batch.raw(i).data))
+            return sorted(seen - known)
+        candidates = [name for name in self.types if name not in known and name not in ("file_row_number",)]
+        if not candidates:
+            return []
+        counts = self.con.execute("SELECT " + ", ".join(f'count("{name}")' for name in (n.replace('"', '""') for n in candidates))
+                                  + " FROM cases").fetchone()
+        return sorted(name for name, count in zip(candidates, counts) if count)
+
+
+def _units(cases, fields: dict[str, str], threads: int | None) -> Iterator[_Unit]:
+    """The file as one unit DuckDB reads itself when it can, else batches of Python-read rows.
+    A caller that finds the file unit read a different number of rows than `expected_rows` (a
+    quoted cell spanning lines) calls `throw(_Misread)` and gets the Python-read batches instead."""
+    import duckdb
+
+    con = duckdb.connect(config={"threads": threads} if threads else {})
+    native = isinstance(cases, CaseFile) and cases.format == "parquet" and cases.path != "<stdin>"
+    expected = plain_csv_rows(cases) if isinstance(cases, CaseFile) and not native else None
+    if native or expected is not None:
+        try:
+            unit = _Unit(con, cases)
+        except duckdb.Error:
+            unit = None  # DuckDB refused the file: the Python reader reports each bad row, or the file's error
+        if unit is not None:
+            unit.expected_rows = expected
+            try:
+                yield unit
+                return
+            except _Misread:
+                # DuckDB could not read the file as Python does (a CSV row with the wrong number of
+                # cells, bytes that are not UTF-8, a quoted cell spanning lines, a damaged Parquet page).
+                yield None  # the answer to `throw`; the Python-read batches follow
+    for batch in batches_of(cases, fields):
+        yield _Unit(con, None, batch)
+
+
+class _Misread(Exception):
+    """DuckDB read a CSV file into a different number of rows than it has lines."""
+
+
+def _grouped(units, unit: _Unit, query: str, count_at: int) -> list | None:
+    """The unit's aggregate rows; None when DuckDB could not read a file unit as the Python reader
+    does (an error, or another number of rows than the file has lines), after switching `units`
+    over to the Python reader (see `_units`)."""
+    import duckdb
+
+    try:
+        groups = unit.con.execute(query).fetchall()
+    except duckdb.Error:
+        if unit.native is None:
+            raise
+        groups = None
+    if groups is not None and unit.expected_rows in (None, sum(group[count_at] for group in groups)):
+        return groups
+    units.throw(_Misread())
+    return None
+
+
+def _offered_columns(types: dict[str, str]) -> str:
+    """The decided rows: `offered` read with the case reader's checks, the status, the gaps."""
+    source = ColumnType.parse(types.get(OFFERED_KEY, "VARCHAR"))
+    good, value, _ = (part.sql("duckdb") for part in decimal_value(OFFERED_KEY, source, OFFERED_DIGITS))
+    if source.family == "text":
+        absent, decimals = "(offered IS NULL OR offered = '')", "length(split_part(trim(offered), '.', 2))"
+    else:
+        absent, decimals = "offered IS NULL", str(source.scale)
+    return f"""
+        SELECT *, CASE WHEN NOT ok OR {PYTHON} OR NOT ({absent} OR coalesce({good}, false)) THEN 'python'
+                       WHEN rule IS NULL THEN 'no_rule' WHEN offered_value IS NULL THEN 'decided'
+                       WHEN offered_value < floor THEN 'under' WHEN offered_value > ceiling THEN 'over'
+                       ELSE 'within' END AS status,
+               offered_value - ceiling AS over_by, floor - offered_value AS under_by
+        FROM (SELECT *, CASE WHEN {absent} THEN NULL ELSE {value} END AS offered_value,
+                     CASE WHEN {absent} THEN NULL ELSE {decimals} END AS offered_decimals FROM ({{compiled}}))"""
+
+
+_OUTCOME = "{'row': row, 'i': _i, 'rule': rule, 'floor': floor, 'ceiling': ceiling, 'open_at': open_at, " \
+           "'approver': approver, 'offered': offered, 'id': id, 'status': status}"
+_REPLAY_GROUPS = f"""
+SELECT rule, status, count(*), min(row), sum(floor), sum(ceiling), sum(offered_value), max(offered_decimals),
+       sum(over_by) FILTER (status = 'over'), max(offered_decimals) FILTER (status = 'over'),
+       sum(under_by) FILTER (status = 'under'), max(offered_decimals) FILTER (status = 'under'),
+       list(_i ORDER BY row) FILTER (status = 'python'),
+       max_by({_OUTCOME}, {{'gap': over_by, 'row': -row}}, 10) FILTER (status = 'over'),
+       max_by({_OUTCOME}, {{'gap': under_by, 'row': -row}}, 10) FILTER (status = 'under')
+FROM decided GROUP BY rule, status
+"""
+
+
+class BulkReplay:
+    """`qa.replay.Replay` on DuckDB, for a policy `sql_refusal` accepts."""
+
+    kind = "duckdb"
+
+    def __init__(self, source: str, path: str, threads: int | None = None):
+        self.policy = checked(source, path)
+        self.source, self.path, self.threads = source, path, threads
+        self.minor = minor_unit(self.policy.currency)
+        self.extra_columns: dict[str, None] = {}
+        self._compiled: dict[tuple, str] = {}
+
+    def _decided(self, unit: _Unit) -> None:
+        key = tuple(sorted(unit.types.items()))
+        if key not in self._compiled:
+            compiled = compile_policy(self.policy, "duckdb", "cases", unit.types, carry=CARRIED, wording=False)
+            self._compiled[key] = _offered_columns(unit.types).replace("{compiled}", compiled.sql())
+        unit.con.execute(f"CREATE OR REPLACE TEMP VIEW decided AS {self._compiled[key]}")
+
+    def batches(self, cases: CaseFile | Iterable[RawRow], keep_outcomes: bool) -> Iterator[ReplayBatch]:
+        python = replay_batches(self.source, self.path, "compiled", None, True)
+        known = {f.name for f in self.policy.fields} | {"id", OFFERED_KEY, ROW, INDEX, PYTHON}
+        units = _units(cases, fields_of(self.policy), self.threads)
+        for unit in units:
+            self._decided(unit)
+            groups = _grouped(units, unit, _REPLAY_GROUPS, 2)
+            if groups is None:
+                continue
+            handed_back = sorted(i for group in groups if group[1] == "python" for i in group[12])
+            by_python = python(unit.raw_rows(handed_back))
+            tally = self._tally(unit, groups, by_python.outcomes)
+            extra = sorted(set(unit.extras(known)) | set(by_python.extra_columns))
+            self.extra_columns.update(dict.fromkeys(extra))
+            rows = tally.cases
+            if keep_outcomes:
+                for outcomes in _merged(self._outcomes(unit), by_python.outcomes):
+                    yield ReplayBatch(Tally(), outcomes, len(outcomes), extra)
+                rows = 0
+            yield ReplayBatch(tally, [] if keep_outcomes else None, rows, extra)
+
+    def outcomes(self, cases: CaseFile | Iterable[RawRow]) -> Iterator[CaseOutcome]:
+        for batch in self.batches(cases, keep_outcomes=True):
+            yield from batch.outcomes
+
+    def _tally(self, unit: _Unit, groups: list, python_outcomes: list[CaseOutcome]) -> Tally:
+        tally = Tally()
+        first_rows: dict[str, int] = {}
+        for rule, status, _, first, *_ in groups:
+            if rule is not None and status != "python":
+                first_rows[rule] = min(first, first_rows.get(rule, first))
+        for outcome in python_outcomes:
+            if outcome.rule is not None:
+                first_rows[outcome.rule] = min(outcome.row, first_rows.get(outcome.rule, outcome.row))
+        for rule in sorted(first_rows, key=first_rows.get):
+            tally.rules[rule] = RuleTally()
+        for rule, status, count, _, floor, ceiling, offered, decimals, over, over_decimals, under, under_decimals, _, \
+                worst_over, worst_under in groups:
+            if status == "python":
+                continue
+            tally.cases += count
+            tally.status[status] += count
+            if rule is None:
+                continue
+            entry = tally.rules[rule]
+            entry.cases += count
+            entry.statuses[status] += count
+            amounts = [("floor", Decimal(floor)), ("ceiling", Decimal(ceiling))]
+            if offered is not None:
+                amounts.append(("offered", _quantized(offered, decimals)))
+            for key, amount in amounts:
+                setattr(entry, key, getattr(entry, key) + amount)
+                tally.totals[key] += amount
+            if over is not None:
+                tally.totals["over_by"] += _quantized(over, max(over_decimals or 0, self.minor))
+            if under is not None:
+                tally.totals["under_by"] += _quantized(under, max(under_decimals or 0, self.minor))
+            for outcome in worst_over or worst_under or ():
+                tally.keep_if_worst(self._outcome(unit, outcome))
+        for outcome in python_outcomes:
+            tally.add(outcome)
+        return tally
+
+    def _outcomes(self, unit: _Unit) -> Iterator[CaseOutcome]:
+        return _streamed(unit, f"SELECT {_OUTCOME} FROM decided WHERE status <> 'python' ORDER BY row", self._outcome)
+
+    @staticmethod
+    def _outcome(unit: _Unit, row: dict) -> CaseOutcome:
+        offered = row["offered"]
+        offered = None if offered is None or offered == "" else offered if isinstance(offered, Decimal) else Decimal(offered)
+        return CaseOutcome(row["row"], unit.case_id(row["i"], row["id"]), row["status"], row["rule"], row["floor"],
+                           row["ceiling"], row["open_at"], row["approver"], offered)
+
+
+def _streamed(unit: _Unit, query: str, make) -> Iterator:
+    """`make(unit, row)` for every row of a one-column query, fetched a chunk at a time."""
+    result = unit.con.execute(query)
+    while chunk := result.fetchmany(STREAM_ROWS):
+        for (row,) in chunk:
+            yield make(unit, row)
+
+
+def _merged(decided: Iterator, by_python: list) -> Iterator[list]:
+    """Two row-ordered streams of outcomes (or changes) as one, in chunks."""
+    chunk = []
+    for item in heapq.merge(decided, by_python, key=lambda item: item.row):
+        chunk.append(item)
+        if len(chunk) >= STREAM_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# ---------------------------------------------------------------- diff
+_COMPARED = f"""
+SELECT o.row, o._i, o.id,
+       CASE WHEN NOT o.ok OR NOT n.ok OR o.{PYTHON} THEN 'python'
+            WHEN (o.rule, o.floor, o.ceiling, o.approver) IS DISTINCT FROM (n.rule, n.floor, n.ceiling, n.approver)
+            THEN 'changed' ELSE 'unchanged' END AS status,
+       o.rule AS old_rule, o.floor AS old_floor, o.ceiling AS old_ceiling, o.approver AS old_approver,
+       n.rule AS new_rule, n.floor AS new_floor, n.ceiling AS new_ceiling, n.approver AS new_approver,
+       coalesce(n.floor, 0) - coalesce(o.floor, 0) AS floor_delta,
+       coalesce(n.ceiling, 0) - coalesce(o.ceiling, 0) AS ceiling_delta,
+       o.floor IS NOT NULL OR n.floor IS NOT NULL AS has_amounts
+FROM ({{old}}) o JOIN ({{new}}) n ON o.row = n.row
+"""
+_CHANGE = "{'row': row, 'i': _i, 'id': id, 'status': status, " \
+          "'old': {'rule': old_rule, 'floor': old_floor, 'ceiling': old_ceiling, 'approver': old_approver}, " \
+          "'new': {'rule': new_rule, 'floor': new_floor, 'ceiling': new_ceiling, 'approver': new_approver}}"
+_BIN = """CASE WHEN ceiling_delta = 0 THEN '0' WHEN ceiling_delta < -1000 THEN '< -1,000'
+            WHEN ceiling_delta < -100 THEN '-1,000 to -100' WHEN ceiling_delta < -10 THEN '-100 to -10'
+            WHEN ceiling_delta < 0 THEN '-10 to 0' WHEN ceiling_delta < 10 THEN '0 to 10'
+            WHEN ceiling_delta < 100 THEN '10 to 100' WHEN ceiling_delta < 1000 THEN '100 to 1,000' ELSE '>= 1,000' END"""
+_DIFF_GROUPS = f"""
+SELECT status, CASE WHEN status = 'changed' THEN coalesce(old_rule, '(no rule)') || ' -> ' || coalesce(new_rule, '(no rule)') END,
+       CASE WHEN status = 'changed' THEN {_BIN} END,
+       count(*), min(row), sum(floor_delta), sum(ceiling_delta), bool_or(has_amounts),
+       count(*) FILTER (ceiling_delta > 0), count(*) FILTER (ceiling_delta < 0),
+       list(_i ORDER BY row) FILTER (status = 'python'),
+       max_by({_CHANGE}, {{'gap': abs(ceiling_delta), 'row': -row}}, 10) FILTER (status = 'changed')
+FROM compared GROUP BY ALL
+"""
+
+
+class BulkDiff:
+    """`qa.diff.CaseDiff` on DuckDB, for two policies `sql_refusal` accepts."""
+
+    kind = "duckdb"
+
+    def __init__(self, old: tuple[str, str], new: tuple[str, str], threads: int | None = None):
+        self.old, self.new, self.threads = old, new, threads
+        self.policies = (checked(*old), checked(*new))
+        self.extra_columns: dict[str, None] = {}
+        self._compared: dict[tuple, str] = {}
+
+    def batches(self, cases: CaseFile | Iterable[RawRow], keep_changes: bool) -> Iterator[tuple[BehaviourDiff, list | None, int]]:
+        python = diff_batches(*self.old, *self.new, "compiled", None)
+        known = {f.name for p in self.policies for f in p.fields} | {"id", OFFERED_KEY, ROW, INDEX, PYTHON}
+        units = _units(cases, fields_of(*self.policies), self.threads)
+        for unit in units:
+            key = tuple(sorted(unit.types.items()))
+            if key not in self._compared:
+                old, new = (compile_policy(p, "duckdb", "cases", unit.types, carry=CARRIED, wording=False).sql() for p in self.policies)
+                self._compared[key] = _COMPARED.format(old=old, new=new)
+            unit.con.execute(f"CREATE OR REPLACE TEMP VIEW compared AS {self._compared[key]}")
+            groups = _grouped(units, unit, _DIFF_GROUPS, 3)
+            if groups is None:
+                continue
+            handed_back = sorted(i for group in groups if group[0] == "python" for i in group[10])
+            python_changes, python_extra = python(unit.raw_rows(handed_back))
+            behaviour = self._behaviour(unit, groups, python_changes)
+            self.extra_columns.update(dict.fromkeys(sorted(set(unit.extras(known)) | set(python_extra))))
+            rows = behaviour.cases
+            if keep_changes:
+                for changes in _merged(self._changes(unit), python_changes):
+                    yield BehaviourDiff(), changes, len(changes)
+                rows = 0
+            yield behaviour, [] if keep_changes else None, rows
+
+    def changes(self, cases: CaseFile | Iterable[RawRow]) -> Iterator[CaseChange]:
+        for _, changes, _ in self.batches(cases, keep_changes=True):
+            yield from changes
+
+    def _behaviour(self, unit: _Unit, groups: list, python_changes: list[CaseChange]) -> BehaviourDiff:
+        behaviour, firsts = BehaviourDiff(), {}
+        for status, transition, label, count, first, floor_delta, ceiling_delta, has_amounts, more, less, _, movers in groups:
+            if status == "python":
+                continue
+            behaviour.cases += count
+            if has_amounts:
+                behaviour.floor_delta += Decimal(floor_delta)
+                behaviour.ceiling_delta += Decimal(ceiling_delta)
+            if status == "unchanged":
+                behaviour.unchanged += count
+                continue
+            behaviour.changed += count
+            behaviour.more += more
+            behaviour.less += less
+            behaviour.histogram[label] += count
+            firsts[transition] = min(first, firsts.get(transition, first))
+            for mover in movers or ():
+                behaviour.keep_if_mover(self._change(unit, mover))
+        counts: dict[str, int] = {}
+        for status, transition, _, count, *_ in groups:
+            if status == "changed":
+                counts[transition] = counts.get(transition, 0) + count
+        for change in python_changes:
+            if change.status == "changed":
+                key = f"{change.old.rule or '(no rule)'} -> {change.new.rule or '(no rule)'}"
+                firsts[key] = min(change.row, firsts.get(key, change.row))
+        for key in sorted(firsts, key=firsts.get):
+            behaviour.transitions[key] = counts.get(key, 0)
+        python_part = BehaviourDiff()
+        for change in python_changes:
+            python_part.add(change)
+        behaviour.merge(python_part)
+        return behaviour
+
+    def _changes(self, unit: _Unit) -> Iterator[CaseChange]:
+        return _streamed(unit, f"SELECT {_CHANGE} FROM compared WHERE status <> 'python' ORDER BY row", self._change)
+
+    def _change(self, unit: _Unit, row: dict) -> CaseChange:
+        case_id = unit.case_id(row["i"], row["id"])
+        old, new = (Decision(p.name, p.version, p.digest, case_id, side["rule"], p.currency, floor=side["floor"],
+                             ceiling=side["ceiling"], approver=side["approver"]) for p, side in zip(self.policies, (row["old"], row["new"])))
+        return CaseChange(row["row"], case_id, row["status"], old, new)

@@ -1,0 +1,59 @@
+"""Which replay or case diff an `--engine` gets: the SQL engine (`qa.bulk`, DuckDB) for `duckdb`
+when the policy can be decided exactly in SQL, otherwise the per-case engines of `qa.replay` and
+`qa.diff`; Spark (`qa.spark_engine`) for `spark`, on `spark_master`. DuckDB, sqlglot and pyspark
+are imported only when their engine is chosen."""
+
+from __future__ import annotations
+
+BULK_KINDS = ("duckdb", "compiled", "durable", "spark")
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine asked for cannot run here (pyspark or Java missing, a master out of reach); the
+    message says why. Never replaced by another engine silently."""
+
+
+def _not_exact(*versions: tuple[str, str]) -> str | None:
+    """Why SQL cannot decide one of the policies (source, path) exactly, as a warning; None if it can."""
+    from qa.bulk import checked, sql_refusal
+
+    reasons = [reason for reason in (sql_refusal(checked(*version)) for version in versions) if reason]
+    return f"{reasons[0]}; using the compiled engine" if reasons else None
+
+
+def replay_engine(source: str, path: str, kind: str, workers: int, spark_master: str | None = None):
+    """The replay for an engine kind: DuckDB when asked and exact (on `workers` threads), Spark
+    likewise (on `spark_master`), else `Replay` (on `workers` processes). Returns the replay and,
+    when a SQL engine was asked but cannot decide the policy exactly, why."""
+    from qa.replay import Replay
+
+    if kind in ("duckdb", "spark"):
+        reason = _not_exact((source, path))
+        if reason is not None:
+            return Replay(source, path, "compiled", workers), reason
+        if kind == "spark":
+            from qa.spark_engine import DEFAULT_MASTER, SparkReplay
+
+            return SparkReplay(source, path, spark_master or DEFAULT_MASTER), None
+        from qa.bulk import BulkReplay
+
+        return BulkReplay(source, path, workers), None
+    return Replay(source, path, kind, workers), None
+
+
+def diff_engine(old: tuple[str, str], new: tuple[str, str], kind: str, workers: int, spark_master: str | None = None):
+    """The case diff for an engine kind, as `replay_engine`."""
+    from qa.diff import CaseDiff
+
+    if kind in ("duckdb", "spark"):
+        reason = _not_exact(old, new)
+        if reason is not None:
+            return CaseDiff(old, new, "compiled", workers), reason
+        if kind == "spark":
+            from qa.spark_engine import DEFAULT_MASTER, SparkDiff
+
+            return SparkDiff(old, new, spark_master or DEFAULT_MASTER), None
+        from qa.bulk import BulkDiff
+
+        return BulkDiff(old, new, workers), None
+    return CaseDiff(old, new, kind, workers), None

@@ -1,0 +1,246 @@
+"""Where the SQL engine's rows come from, each numbered as the Python readers number it.
+
+- `NativeFile`: a Parquet file, or a plain CSV file (`plain_csv`), that DuckDB reads itself, in
+  parallel, typed as stored (DECIMAL, integers, BOOLEAN, text). For the row numbers SQL hands back,
+  `rows_at` gives the very `RawRow`s the Python reader gives, so their reasons are its reasons.
+- `batches_of`: anything else (quoted CSV, JSON Lines, JSON, YAML, rows in memory) read by the
+  Python reader and turned into Arrow batches of text columns. A value of a type SQL cannot check
+  as Python does (a JSON number for a text field, a list) marks its row for the compiled engine.
+
+Every relation has `_row` (the row number), `_i` (where to find the row again) and `_python`
+(decide it with the compiled engine whatever SQL says).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Callable, Iterable, Iterator
+
+import pyarrow as pa
+
+from dsl.model import BOOL, INTEGER, MONEY, NUMBER, Policy
+from engine.cases import CASE_ID_KEY
+from qa.casefiles import CaseFile, RawRow
+from qa.casefiles.framing import parse_csv
+
+BATCH_ROWS = 262_144
+CHUNK_BYTES = 1 << 24
+ROW, INDEX, PYTHON = "_row", "_i", "_python"
+
+
+@dataclass
+class Batch:
+    """Rows read by Python, as an Arrow table; `raw(i)` is row i; `python` the indices marked."""
+
+    table: pa.Table
+    raw: Callable[[int], RawRow]
+    python: list[int] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return self.table.num_rows
+
+
+def batches_of(cases: CaseFile | Iterable[RawRow], policy_fields: dict[str, str], strict: bool = False) -> Iterator[Batch]:
+    """The rows of a case file (read by the Python reader) or of an iterable, in batches;
+    `policy_fields` maps every field name (of every policy being decided) to its kind. `strict`:
+    a key that is no field (nor `id`) is an error, so its row goes to the compiled engine (`eval`);
+    otherwise it is an extra column, ignored (replays)."""
+    rows = cases.rows() if isinstance(cases, CaseFile) else iter(cases)
+    yield from _row_batches(rows, policy_fields, strict)
+
+
+# ---------------------------------------------------------------- files DuckDB reads itself
+class NativeFile:
+    """A Parquet file, or a plain CSV file (see `plain_csv`), read by DuckDB itself as the view
+    `source`, numbered as the Python reader numbers its rows; `rows_at` gives the Python reader's
+    rows for the row numbers SQL hands back."""
+
+    def __init__(self, con, case_file: CaseFile):
+        self.case_file = case_file
+        path = case_file.path
+        if case_file.format == "parquet":
+            relation = con.read_parquet(path, file_row_number=True)
+            numbering = "file_row_number + 1"
+        else:
+            columns = {name: "VARCHAR" for name in case_file.columns}
+            relation = con.read_csv(path, header=True, all_varchar=True, columns=columns, sep=",", quotechar='"',
+                                    escapechar='"', strict_mode=True, null_padding=False)
+            numbering = "row_number() OVER () + 1"
+        relation.create_view("source_file", replace=True)
+        self.select = f"SELECT *, {numbering} AS {ROW}, {numbering} AS {INDEX}, false AS {PYTHON} FROM source_file"
+
+    def rows_at(self, numbers: list[int]) -> dict[int, RawRow]:
+        if not numbers:
+            return {}
+        if self.case_file.format == "parquet":
+            return self._parquet_rows(numbers)
+        wanted, found = set(numbers), {}
+        header = tuple(self.case_file.columns)
+        with open(self.case_file.path, "rb") as stream:
+            for number, line in enumerate(stream, start=1):
+                if number in wanted:
+                    found[number] = parse_csv(header, [(number, line)])[0]
+                    if len(found) == len(wanted):
+                        break
+        return found
+
+    def _parquet_rows(self, numbers: list[int]) -> dict[int, RawRow]:
+        import pyarrow.parquet as pq
+
+        found = {}
+        parquet = pq.ParquetFile(self.case_file.path)
+        start = 0
+        pending = sorted(numbers)
+        for group in range(parquet.num_row_groups):
+            size = parquet.metadata.row_group(group).num_rows
+            inside = [n for n in pending if start < n <= start + size]
+            if inside:
+                table = parquet.read_row_group(group).take([n - start - 1 for n in inside])
+                batch = table.combine_chunks().to_batches()[0]
+                for index, number in enumerate(inside):
+                    found[number] = self.case_file.row_of(batch, index, number)
+            start += size
+        return found
+
+
+def plain_csv_rows(case_file: CaseFile) -> int | None:
+    """How many data rows DuckDB must read from the CSV file when it reads it exactly as the Python
+    reader does, one row per line; None when it may not: a NUL, a carriage return, a blank line
+    after the header (blank lines at the very end are ignored by both), or a quote inside a cell
+    (`a"b`, a doubled `""`). Quoted cells are fine, but one spanning lines would make DuckDB read
+    fewer rows than there are lines: the caller compares the counts. A cell count that does not
+    match the header, or bytes that are not UTF-8, make DuckDB stop with an error; the caller then
+    reads the file with the Python reader instead."""
+    if case_file.format != "csv" or case_file.path == "-" or len(case_file.columns) < 2:
+        return None
+    breaks = 0
+    with open(case_file.path, "rb") as stream:
+        stream.readline()
+        for block in _line_blocks(stream):
+            if b"\x00" in block or b"\r" in block or b"\n\n" in block or not _quotes_bound_cells(block):
+                return None
+            breaks += block.count(b"\n") - 1
+    return breaks
+
+
+def _line_blocks(stream) -> Iterator[bytes]:
+    """The rest of the stream in blocks of whole lines, each as `\n` + lines + `\n`, the blank
+    lines at the very end left out."""
+    rest = b""
+    for chunk, last in _chunks(stream):
+        data = rest + chunk
+        cut = len(data) if last else data.rfind(b"\n") + 1
+        block, rest = data[:cut].rstrip(b"\n") if last else data[:cut - 1], data[cut:]
+        if block:
+            yield b"\n" + block + b"\n"
+
+
+def _quotes_bound_cells(block: bytes) -> bool:
+    """Whether every quote in the block opens a cell (after a comma or a line break) or closes one
+    (before them), never both (`,",`) and never neither (`a"b`, a doubled `""` inside a cell)."""
+    quotes = block.count(b'"')
+    if not quotes:
+        return True
+    opening = block.count(b',"') + block.count(b'\n"')
+    closing = block.count(b'",') + block.count(b'"\n')
+    both = block.count(b',",') + block.count(b'\n",') + block.count(b',"\n') + block.count(b'\n"\n')
+    return not both and opening + closing == quotes
+
+
+def _chunks(stream) -> Iterator[tuple[bytes, bool]]:
+    """The stream in chunks, each with whether it is the last."""
+    chunk = stream.read(CHUNK_BYTES)
+    while chunk:
+        following = stream.read(CHUNK_BYTES)
+        yield chunk, not following
+        chunk = following
+
+
+# ---------------------------------------------------------------- rows from the Python readers
+def _as_text(value, kind: str | None) -> str | None:
+    """The value as SQL text when SQL can check it exactly as Python does, else None."""
+    cls = value.__class__
+    if cls is str:
+        return value
+    if cls is bool:
+        return ("true" if value else "false") if kind == BOOL else None
+    if cls in (int, Decimal) and kind in (MONEY, NUMBER, INTEGER, "offered"):
+        return str(value)
+    return None
+
+
+def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str], strict: bool) -> Iterator[Batch]:
+    kinds = dict(policy_fields) | {"offered": "offered"}
+    allowed = set(policy_fields) | {CASE_ID_KEY}
+    while True:
+        batch = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH_ROWS:
+                break
+        if not batch:
+            return
+        names = dict.fromkeys(kinds)
+        python = []
+        columns: dict[str, list] = {name: [None] * len(batch) for name in names}
+        for index, row in enumerate(batch):
+            data = row.data
+            if data is None:
+                python.append(index)
+                continue
+            for key, value in data.items():
+                if strict and key not in allowed:
+                    python.append(index)
+                    break
+                if key == CASE_ID_KEY or key not in columns:
+                    continue
+                as_text = _as_text(value, kinds[key])
+                if as_text is None:
+                    python.append(index)
+                    break
+                columns[key][index] = as_text
+        table = {name: _text_array(values, python) for name, values in columns.items()}
+        table[ROW] = pa.array([row.number for row in batch], pa.int64())
+        table[INDEX] = pa.array(range(len(batch)), pa.int64())
+        forced = set(python)  # after the text columns, which may add rows
+        table[PYTHON] = pa.array([index in forced for index in range(len(batch))], pa.bool_())
+        yield Batch(pa.table(table), batch.__getitem__, sorted(forced))
+        if len(batch) < BATCH_ROWS:
+            return
+
+
+def _text_array(values: list, python: list[int]) -> pa.Array:
+    """A text column; a value Arrow cannot hold as UTF-8 (a lone surrogate) or that SQL text would
+    not keep as Python does (a NUL) is left out and its row marked for the compiled engine."""
+    try:
+        if not any(value is not None and "\x00" in value for value in values):
+            return pa.array(values, pa.string())
+    except UnicodeEncodeError:
+        pass
+    kept = []
+    for index, value in enumerate(values):
+        if value is not None and ("\x00" in value or not _encodable(value)):
+            python.append(index)
+            value = None
+        kept.append(value)
+    return pa.array(kept, pa.string())
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def fields_of(*policies: Policy) -> dict[str, str]:
+    """Each field's kind; a name two policies give different kinds gets "mixed" (text only)."""
+    kinds: dict[str, str] = {}
+    for policy in policies:
+        for case_field in policy.fields:
+            if kinds.setdefault(case_field.name, case_field.kind) != case_field.kind:
+                kinds[case_field.name] = "mixed"
+    return kinds
