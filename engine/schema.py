@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField, Policy
-from engine.cases import CASE_ID_KEY, describe_type
+from engine.cases import BOOL_TEXT_PATTERN, CASE_ID_KEY, LARGEST, MAX_DECIMALS, describe_type
 
 _DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
 
@@ -17,7 +17,9 @@ def case_schema(policy: Policy) -> dict:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"urn:redress:case:{policy.digest}",
         "title": f"A case for {policy.name} ({policy.version})",
-        "description": "Amounts may be JSON numbers or decimal strings; they are read as exact decimals. "
+        "description": "Amounts may be JSON numbers or decimal strings; they are read as exact decimals, "
+                       f"below {LARGEST:,} and with at most {MAX_DECIMALS} decimal places. A flag is a JSON boolean "
+                       "or the text true, false, yes or no (any letter case), as a CSV cell writes it. "
                        "A field left out (or null) takes its default; a field without a default is required.",
         "type": "object",
         "properties": properties,
@@ -39,7 +41,8 @@ def _field_schema(field: CaseField) -> dict:
         schema["type"] = ["integer", "string"]
         schema["pattern"] = r"^[+-]?\d+$"
     elif field.kind == BOOL:
-        schema["type"] = "boolean"
+        schema["type"] = ["boolean", "string"]  # the pattern applies to the strings only
+        schema["pattern"] = BOOL_TEXT_PATTERN
     elif field.kind == TEXT:
         schema["type"] = "string"
     elif field.kind == ENUM:

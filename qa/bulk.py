@@ -27,7 +27,7 @@ from engine.sql import ColumnType, Digits, NotExact, compile_policy, decimal_val
 from qa.bulk_sources import INDEX, PYTHON, ROW, NativeFile, batches_of, fields_of, plain_csv_rows
 from qa.casefiles import CaseFile, RawRow
 from qa.diff import BehaviourDiff, CaseChange, diff_batches
-from qa.replay import OFFERED_KEY, CaseOutcome, ReplayBatch, RuleTally, Tally, replay_batches
+from qa.replay import OFFERED_KEY, CaseOutcome, ReplayBatch, RuleTally, Tally, offered_amount, replay_batches
 
 OFFERED_DIGITS = Digits(15, 6)
 STREAM_ROWS = 65_536
@@ -242,7 +242,7 @@ class BulkReplay:
             entry.statuses[status] += count
             amounts = [("floor", Decimal(floor)), ("ceiling", Decimal(ceiling))]
             if offered is not None:
-                amounts.append(("offered", _quantized(offered, decimals)))
+                amounts.append(("offered", _quantized(offered, max(decimals or 0, self.minor))))
             for key, amount in amounts:
                 setattr(entry, key, getattr(entry, key) + amount)
                 tally.totals[key] += amount
@@ -259,10 +259,8 @@ class BulkReplay:
     def _outcomes(self, unit: _Unit) -> Iterator[CaseOutcome]:
         return _streamed(unit, f"SELECT {_OUTCOME} FROM decided WHERE status <> 'python' ORDER BY row", self._outcome)
 
-    @staticmethod
-    def _outcome(unit: _Unit, row: dict) -> CaseOutcome:
-        offered = row["offered"]
-        offered = None if offered is None or offered == "" else offered if isinstance(offered, Decimal) else Decimal(offered)
+    def _outcome(self, unit: _Unit, row: dict) -> CaseOutcome:
+        offered = offered_amount(row["offered"], Decimal(1).scaleb(-self.minor))
         return CaseOutcome(row["row"], unit.case_id(row["i"], row["id"]), row["status"], row["rule"], row["floor"],
                            row["ceiling"], row["open_at"], row["approver"], offered)
 

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator
 import pyarrow as pa
 
 from dsl.model import BOOL, INTEGER, MONEY, NUMBER, Policy
-from engine.cases import CASE_ID_KEY
+from engine.cases import CASE_ID_KEY, CaseError, read_case_id
 from qa.casefiles import CaseFile, RawRow
 from qa.casefiles.framing import parse_csv
 
@@ -171,6 +171,14 @@ def _as_text(value, kind: str | None) -> str | None:
     return None
 
 
+def _readable_id(value) -> bool:
+    try:
+        read_case_id(value)
+    except CaseError:
+        return False
+    return True
+
+
 def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str], strict: bool) -> Iterator[Batch]:
     kinds = dict(policy_fields) | {"offered": "offered"}
     allowed = set(policy_fields) | {CASE_ID_KEY}
@@ -194,7 +202,12 @@ def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str], strict: 
                 if strict and key not in allowed:
                     python.append(index)
                     break
-                if key == CASE_ID_KEY or key not in columns:
+                if key == CASE_ID_KEY:
+                    if not _readable_id(value):  # SQL carries the id unread: the case reader reads it
+                        python.append(index)
+                        break
+                    continue
+                if key not in columns:
                     continue
                 as_text = _as_text(value, kinds[key])
                 if as_text is None:

@@ -21,6 +21,10 @@ from qa.casefiles import EXTENSIONS, FORMATS
 from qa.exact_json import stream_encoder
 
 
+class CaseWriteError(ValueError):
+    """A case file that cannot be written where or how it was asked for, in words for the user."""
+
+
 def write_cases(cases: Iterable[dict], path: str, format: str | None = None, columns: list[str] | None = None) -> int:
     """Write cases as a case file `open_cases` reads back, and return how many were written.
 
@@ -28,25 +32,46 @@ def write_cases(cases: Iterable[dict], path: str, format: str | None = None, col
     `columns`, else from the cases' own `columns` (as `generate_cases` has), else from every key in
     order of appearance, which means holding the cases in memory. The file appears whole or not at
     all: written beside the target, fsynced, then renamed over it. `-` writes text formats to stdout.
+    Raises `CaseWriteError` before a single case is drawn when the destination cannot work.
     """
-    kind = (format or EXTENSIONS.get(os.path.splitext(path)[1].lower(), "")).lower()
-    if kind not in FORMATS:
-        raise ValueError(f"cannot tell which format to write {path!r} in; choose one of {', '.join(FORMATS)}")
+    kind = destination_format(path, format)
     columns = columns or getattr(cases, "columns", None)
     if columns is None and kind in ("csv", "parquet"):
         cases = list(cases)
         columns = list(dict.fromkeys(key for case in cases for key in case))
     if path == "-":
-        if kind == "parquet":
-            raise ValueError("a Parquet file cannot be written to standard output; give a file name")
         return _WRITERS[kind](cases, sys.stdout, columns)
-    with replacing(path) as temporary:
-        if kind == "parquet":
-            count = _write_parquet(cases, temporary, columns)
-        else:
-            with open(temporary, "w", encoding="utf-8", newline="") as stream:
-                count = _WRITERS[kind](cases, stream, columns)
+    try:
+        with replacing(path) as temporary:
+            if kind == "parquet":
+                count = _write_parquet(cases, temporary, columns)
+            else:
+                with open(temporary, "w", encoding="utf-8", newline="") as stream:
+                    count = _WRITERS[kind](cases, stream, columns)
+    except OSError as error:
+        raise CaseWriteError(f"{path}: cannot be written: {error.strerror or error}") from None
     return count
+
+
+def destination_format(path: str, format: str | None) -> str:
+    """The format to write `path` in, after checking that it can be written there at all."""
+    kind = (format or EXTENSIONS.get(os.path.splitext(path)[1].lower(), "")).lower()
+    if kind not in FORMATS:
+        shown = "standard output" if path == "-" else path
+        raise CaseWriteError(f"{shown}: cannot tell which format to write from its extension; name it .csv, .jsonl, "
+                             f".json, .yaml or .parquet, or give --output-format ({', '.join(FORMATS)})")
+    if path == "-":
+        if kind == "parquet":
+            raise CaseWriteError("a Parquet file cannot be written to standard output; give --out FILE.parquet")
+        return kind
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CaseWriteError(f"{path}: the folder {directory} does not exist")
+    if os.path.isdir(path):
+        raise CaseWriteError(f"{path}: is a folder; give a file name")
+    if not os.access(directory, os.W_OK):
+        raise CaseWriteError(f"{path}: the folder {directory} is not writable")
+    return kind
 
 
 def _cell(value: Any) -> str:

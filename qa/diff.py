@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any, Callable, Iterable, Iterator
 
 from qa.batch import engine_from_source, run_batches, work_of
-from engine.cases import CASE_ID_KEY, CaseError
+from engine.cases import CaseError, case_id_of
 from qa.casefiles import CaseFile, RawRow
 from engine.decision import Decision
 from qa.replay import OFFERED_KEY, reason_of
@@ -68,7 +68,7 @@ def diff_batches(old_source: str, old_path: str, new_source: str, new_path: str,
     def compare(row: RawRow) -> CaseChange:
         if row.data is None:
             return CaseChange(row.number, None, "invalid", reason=row.error or "unreadable row")
-        case_id = row.data.get(CASE_ID_KEY)
+        case_id = case_id_of(row.data)  # None for an id that is itself invalid
         decisions, reasons = [], []
         for (version, engine), ignored in zip(engines, unknown):
             try:

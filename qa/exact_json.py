@@ -54,6 +54,9 @@ def stream_encoder() -> Callable[[Any], str]:
     encode = msgspec.json.Encoder(decimal_format="string").encode
 
     def encode_text(data: Any) -> str:
-        return encode(data).decode("utf-8")
+        try:
+            return encode(data).decode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (JSON allows `\\ud800`): the standard library keeps it
+            return json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":"))
 
     return encode_text

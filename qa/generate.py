@@ -24,10 +24,9 @@ from typing import Any, Iterator
 from dsl import ast
 from dsl.currency import quantum
 from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField, Policy
-from engine.cases import CASE_ID_KEY, CaseError
+from engine.cases import CASE_ID_KEY, OFFERED_KEY, CaseError
 from engine.decide import load_engine
 
-OFFERED_KEY = "offered"
 ORDERED_PAIRS = (("cost", "price"), ("current_price", "requested_price"), ("repair_cost", "replacement_cost"))
 _WORDS = ("late", "cold", "again", "manager", "phone", "email", "store", "online", "weekend", "refund",
           "polite", "upset", "regular", "first", "visit", "delivery", "follow-up", "complaint")

@@ -18,13 +18,13 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, Callable, Iterable, Iterator
 
-from engine.cases import CASE_ID_KEY, CaseError, exact_decimal
+from dsl.currency import quantum
+from engine.cases import OFFERED_KEY, CaseError, case_id_of, read_amount
 from qa.batch import engine_from_source, run_batches, work_of
 from qa.casefiles import CaseFile, RawRow
 from engine.decide import Engine
 
 STATUSES = ("within", "under", "over", "no_rule", "invalid", "decided")
-OFFERED_KEY = "offered"
 WORST_KEPT = 10
 ZERO = Decimal(0)
 
@@ -76,14 +76,15 @@ class RowDecider:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.extra_columns: set[str] = set()
+        self.cent = quantum(engine.policy.currency)
 
     def outcome(self, row: RawRow) -> CaseOutcome:
         if row.data is None:
             return CaseOutcome(row.number, None, "invalid", reason=row.error or "unreadable row", text=row.text)
         data = row.data
-        case_id = data.get(CASE_ID_KEY)
+        case_id = case_id_of(data)  # None for an id that is itself invalid
         try:
-            offered = offered_amount(data.get(OFFERED_KEY))
+            offered = offered_amount(data.get(OFFERED_KEY), self.cent)
             decision = self.engine.decide(data, extras=self.extra_columns, wording=False)
         except CaseError as error:
             return CaseOutcome(row.number, case_id, "invalid", reason=reason_of(error), text=row.text, data=data)
@@ -110,7 +111,7 @@ def replay_batches(source: str, path: str, kind: str, parse: Callable | None, ke
 
     def decide(batch: list) -> ReplayBatch:
         rows = parse(batch) if parse is not None else batch
-        tally = Tally()
+        tally = Tally(decider.cent * 0)
         outcomes = [decider.outcome(row) for row in rows]
         for outcome in outcomes:
             tally.add(outcome)
@@ -142,14 +143,14 @@ class Replay:
             yield from batch.outcomes
 
 
-def offered_amount(value: Any) -> Decimal | None:
-    """The `offered` column's amount (None when empty), or a `CaseError` saying it is not one."""
+def offered_amount(value: Any, cent: Decimal) -> Decimal | None:
+    """The `offered` column's amount (None when empty), shown to the currency's minor unit at least
+    (`5` is 5.00; `5.005` stays), or a `CaseError` saying it is not an amount."""
     if value is None or value == "":
         return None
-    amount = exact_decimal(value)
-    if amount is None:
-        raise CaseError(OFFERED_KEY, f"`offered` must be an amount such as 12.50, not {value!r}", "an amount")
-    return amount
+    amount = read_amount(OFFERED_KEY, value)
+    padded = amount.quantize(cent)
+    return padded if padded == amount and amount.compare_total(padded) > 0 else amount
 
 
 @dataclass
@@ -169,10 +170,11 @@ class Tally:
     """Sums over outcomes, exact to the cent: counts by status, money totals, a per-rule table and
     the worst cases outside their guideline. `cases` always equals the sum of the statuses."""
 
-    def __init__(self) -> None:
+    def __init__(self, zero: Decimal = ZERO) -> None:
+        """`zero`: the currency's zero (`0.00`), so totals no case added to are shown to the cent."""
         self.cases = 0
         self.status = dict.fromkeys(STATUSES, 0)
-        self.totals = {"floor": ZERO, "ceiling": ZERO, "offered": ZERO, "over_by": ZERO, "under_by": ZERO}
+        self.totals = dict.fromkeys(("floor", "ceiling", "offered", "over_by", "under_by"), zero)
         self.rules: dict[str, RuleTally] = {}
         self._worst_over: list[tuple] = []
         self._worst_under: list[tuple] = []

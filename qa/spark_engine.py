@@ -25,6 +25,7 @@ import shutil
 import threading
 from typing import Iterable, Iterator
 
+from dsl.currency import quantum
 from dsl.model import Policy
 from engine.cases import CASE_ID_KEY, CaseError
 from engine.decision import Decision
@@ -228,7 +229,7 @@ class SparkReplay:
         """The outcome of a row Spark decided, or None when its `offered` is not an amount (the
         compiled engine's path then reports it with the usual reason)."""
         try:
-            offered = offered_amount(result.get(OFFERED_KEY))
+            offered = offered_amount(result.get(OFFERED_KEY), quantum(self.policy.currency))
         except CaseError:
             return None
         status = classify(result["floor"], result["ceiling"], offered, result["rule"] is not None)

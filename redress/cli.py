@@ -326,12 +326,17 @@ def cases() -> None:
               help="Format (default: from --out's extension; csv for stdout).")
 def cases_generate(policy: str, count: int, seed: int, out_path: str, output_format: str | None) -> None:
     """Write N realistic synthetic historic cases (with `id` and `offered`) for POLICY."""
-    from qa.casewriters import write_cases
+    from qa.casewriters import CaseWriteError, destination_format, write_cases
     from qa.generate import generate_cases
     from redress.inputs import load_checked_policy
 
-    checked = load_checked_policy(policy)
-    written = write_cases(generate_cases(checked.policy, count, seed), out_path, output_format or ("csv" if out_path == "-" else None))
+    output_format = output_format or ("csv" if out_path == "-" else None)
+    try:
+        destination_format(out_path, output_format)  # before the policy is even compiled
+        checked = load_checked_policy(policy)
+        written = write_cases(generate_cases(checked.policy, count, seed), out_path, output_format)
+    except CaseWriteError as error:
+        fail(str(error))
     if out_path != "-":
         say(f"wrote {written:,} cases to {out_path}")
 

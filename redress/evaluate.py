@@ -1,22 +1,33 @@
 """`redress eval`: one case from --case, or a stream of cases with --jsonl.
 
 The --jsonl stream is for agents and pipelines: exactly one output line per input line, in order.
-A line that is not a valid case yields `{"case_id": ..., "line": N, "error": {...}}` and the stream
-goes on; memory stays flat however long the stream is.
+A line that is not a valid case (not UTF-8, not JSON, not a case) yields `{"case_id": ..., "line": N,
+"error": {...}}` and the stream goes on; memory stays flat however long the stream is. Standard
+input is read as bytes and decoded here, a line at a time, so the locale never decides what a
+line means and a bad byte spoils only its own line.
+
+A case may carry `offered`, the record of what was actually given that case files (and
+`redress cases generate`) have: eval decides the case and ignores it, with one note on stderr, so
+a case file's lines can be piped straight in; `redress replay` is what compares offers.
 """
 
 from __future__ import annotations
 
 import sys
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dsl.currency import format_money
-from engine.cases import CaseError
+from engine.cases import OFFERED_KEY, CaseError, case_id_of
 from engine.decide import Engine, load_engine
 from qa.exact_json import loads
 from redress.inputs import json_error_text, load_checked_policy, parse_json, read_case_argument
 from redress.output import ExitCode, counted, emit, emit_json, fail, say, to_json_line, warn
+
+if TYPE_CHECKING:
+    from dsl.model import Policy
+
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _engine(policy_path: str, kind: str, published: bool = False) -> Engine:
@@ -26,10 +37,27 @@ def _engine(policy_path: str, kind: str, published: bool = False) -> Engine:
     return engine
 
 
+class OfferedNote:
+    """Drops `offered` from cases when the policy has no such field, and says so once."""
+
+    def __init__(self, policy: Policy):
+        self.applies = OFFERED_KEY not in {field.name for field in policy.fields}
+        self.said = False
+
+    def without_offered(self, raw):
+        if not self.applies or not isinstance(raw, dict) or OFFERED_KEY not in raw:
+            return raw
+        if not self.said:
+            self.said = True
+            say(f"redress: note: `{OFFERED_KEY}` (what was actually given, as case files record it) is ignored: "
+                "eval decides the case; `redress replay` compares offers with the decision")
+        return {key: value for key, value in raw.items() if key != OFFERED_KEY}
+
+
 def evaluate_one(policy_path: str, case_argument: str, engine_kind: str, explain: bool, output_format: str,
                  published: bool = False) -> int:
     engine = _engine(policy_path, engine_kind, published)
-    raw = read_case_argument(case_argument)
+    raw = OfferedNote(engine.policy).without_offered(read_case_argument(case_argument))
     try:
         decision = engine.decide(raw, explain=explain)
     except CaseError as error:
@@ -50,12 +78,15 @@ def evaluate_jsonl(policy_path: str, engine_kind: str, explain: bool, published:
     from qa.exact_json import stream_decoder
 
     engine = _engine(policy_path, engine_kind, published)
+    offered = OfferedNote(engine.policy)
     decode = stream_decoder()
     write = sys.stdout.write
     invalid = 0
     count = 0
-    for count, line in enumerate(sys.stdin, start=1):
-        result, decided = _decide_line(engine, decode, line, count, explain)
+    for count, line in enumerate(_stdin_lines(), start=1):
+        if count == 1:
+            line = line.removeprefix(UTF8_BOM)
+        result, decided = _decide_line(engine, decode, offered, line, count, explain)
         write(to_json_line(result) + "\n")
         invalid += not decided
     sys.stdout.flush()
@@ -70,30 +101,44 @@ def _summary(invalid: int, count: int) -> int:
     return ExitCode.OK
 
 
+def _stdin_lines():
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream without bytes beneath (a test harness's StringIO)
+        return (line.encode("utf-8", "surrogateescape") for line in sys.stdin)
+    return iter(buffer.readline, b"")
+
+
 def line_error(case_id, number: int, error: dict) -> tuple[dict, bool]:
     return {"case_id": case_id, "line": number, "error": error}, False
 
 
-def unreadable_line(line: str, number: int, decode=loads) -> tuple[Any, tuple[dict, bool] | None]:
-    """The parsed case of an input line, or (None, its error object) when it is empty or not JSON.
-    `decode` is `qa.exact_json.stream_decoder()` in a stream (the same answers, faster)."""
-    if not line.strip():
+def unreadable_line(line: bytes, number: int, decode=loads) -> tuple[Any, tuple[dict, bool] | None]:
+    """The parsed case of an input line, or (None, its error object) when it is not UTF-8, empty or
+    not JSON. `decode` is `qa.exact_json.stream_decoder()` in a stream (the same answers, faster)."""
+    try:
+        text = line.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as error:
+        return None, line_error(None, number, {"field": None, "expected": "UTF-8 text",
+                                               "message": f"line {number} is not UTF-8 text (byte 0x{line[error.start]:02x} "
+                                                          f"at byte {error.start + 1})"})
+    if not text.strip():
         return None, line_error(None, number, {"field": None, "message": "empty line", "expected": "one JSON case per line"})
     try:
-        return parse_json(line, decode), None
+        return parse_json(text, decode), None
     except ValueError as error:
-        return None, line_error(None, number, {"field": None, "message": json_error_text(error), "expected": "a JSON object"})
+        return None, line_error(None, number, {"field": None, "message": json_error_text(error, text), "expected": "a JSON object"})
 
 
-def _decide_line(engine: Engine, decode, line: str, number: int, explain: bool) -> tuple[dict, bool]:
+def _decide_line(engine: Engine, decode, offered: OfferedNote, line: bytes, number: int,
+                 explain: bool) -> tuple[dict, bool]:
     """The decision for one input line, or its error object; and whether it was decided."""
     raw, problem = unreadable_line(line, number, decode)
     if problem is not None:
         return problem
     try:
-        return engine.decide(raw, explain=explain).to_json(), True
+        return engine.decide(offered.without_offered(raw), explain=explain).to_json(), True
     except CaseError as error:
-        return line_error(raw.get("id") if isinstance(raw, dict) else None, number, error.to_json())
+        return line_error(case_id_of(raw), number, error.to_json())
 
 
 def describe(decision: dict) -> str:

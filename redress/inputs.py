@@ -25,10 +25,16 @@ def parse_json(text: str, decode: Callable[[str], Any] = loads) -> Any:
         raise ValueError("nested too deeply to be a case") from None
 
 
-def json_error_text(error: Exception) -> str:
-    if isinstance(error, json.JSONDecodeError):
+def json_error_text(error: Exception, line: str | None = None) -> str:
+    """Where JSON broke and why. Given `line` (one line of a --jsonl stream, whose number the
+    caller reports), the place is its column, or its end when the line stops before the JSON does."""
+    if not isinstance(error, json.JSONDecodeError):
+        return f"invalid JSON: {error}"
+    if line is None:
         return f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
-    return f"invalid JSON: {error}"
+    if error.pos >= len(line.rstrip()):
+        return f"invalid JSON: the line ends (column {error.pos + 1}) before the JSON does: {error.msg}; is it cut short?"
+    return f"invalid JSON at column {error.colno}: {error.msg}"
 
 
 def why_unreadable(error: OSError | UnicodeDecodeError) -> str:
@@ -114,10 +120,23 @@ def _published(path: str) -> CheckResult:
     return check_source(found[1], path, wording=False)
 
 
+def _stdin_text() -> str:
+    """Standard input decoded as UTF-8 whatever the locale says, or a clear error."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:
+        return sys.stdin.read()
+    data = buffer.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        fail(f"stdin: not UTF-8 text (byte 0x{data[error.start]:02x} at byte {error.start + 1})", ExitCode.INPUT_ERROR,
+             {"field": None, "expected": "a JSON object in UTF-8 text"})
+
+
 def read_case_argument(argument: str) -> Any:
     """`--case` takes JSON text, `@FILE` or `-` (stdin)."""
     if argument == "-":
-        text, where = sys.stdin.read(), "stdin"
+        text, where = _stdin_text(), "stdin"
     elif argument.startswith("@"):
         text, where = read_text(argument[1:]), argument[1:]
     else:

@@ -42,7 +42,8 @@ class RowWriter:
         if self.format == "parquet":
             self._stream = None
         else:
-            self._stream = open(self.temporary, "w", encoding="utf-8", newline="")
+            # A lone surrogate (a JSON `\\ud800` in a rejected row) is written as that escape, not a crash.
+            self._stream = open(self.temporary, "w", encoding="utf-8", errors="backslashreplace", newline="")
             self._encode = stream_encoder()
             if self.format == "csv":
                 self._csv = csv.DictWriter(self._stream, columns, extrasaction="ignore")

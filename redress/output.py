@@ -49,7 +49,11 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
 
 
 def emit(text: str) -> None:
-    """A result, to stdout."""
+    """A result, to stdout; a lone surrogate a case file carried (a column named `\\ud800`) is
+    written as its escape rather than ending the command."""
+    from engine.cases import printable
+
+    text = printable(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 

@@ -291,6 +291,41 @@ def test_yaml_that_cannot_be_read(tmp_path):
     assert "is not a YAML list" in refused(write(tmp_path, "b.yaml", "id: A\nprice: 1\n"))
 
 
+def _billion_laughs() -> str:
+    """Ten chained aliases of nine each: 910 bytes that stand for a billion values."""
+    lines = ['- a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"  a{level}: &a{level} [" + ",".join([f"*a{level - 1}"] * 9) + "]" for level in range(1, 10)]
+    lines += ["- situation: defective_product", "  price: 10", "  cost: 5", "  warranty: *a9", ""]
+    return "\n".join(lines)
+
+
+def test_yaml_alias_chains_are_refused_at_linear_cost(tmp_path):
+    path = write(tmp_path, "laughs.yaml", _billion_laughs())
+    assert path.stat().st_size < 1000
+    tracemalloc.start()
+    try:
+        message = refused(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "aliases (`*name`) stand for more than 10,000 values" in message
+    assert peak < 2_000_000, peak
+
+
+def test_yaml_aliases_within_the_bound_are_read(tmp_path):
+    """Merge keys that share defaults across 300 cases expand the file a few times, not a thousand."""
+    items = "".join(f"- <<: *usual\n  id: C{index}\n" for index in range(300))
+    content = "- &usual {situation: defective_product, price: 10.50, cost: 4}\n" + items
+    _, rows = read(write(tmp_path, "merged.yaml", content))
+    assert len(rows) == 301 and rows[-1].data == {"situation": "defective_product", "price": Decimal("10.50"), "cost": 4, "id": "C299"}
+
+
+def test_yaml_recursive_aliases_huge_integers_and_deep_nesting(tmp_path):
+    assert "an alias refers to a value that contains it" in refused(write(tmp_path, "a.yaml", "- &a [*a]\n"))
+    assert "cannot be read: Exceeds the limit" in refused(write(tmp_path, "b.yaml", "- {price: 1" + "0" * 5000 + "}\n"))
+    assert "is not valid YAML" in refused(write(tmp_path, "c.yaml", "- " + "[" * 100_000 + "]" * 100_000 + "\n"))
+
+
 # ---------------------------------------------------------------- Parquet
 
 

@@ -42,7 +42,9 @@ async def negotiating(pilot, case: dict = CASE) -> NegotiatePane:
 
 
 async def click(pilot, pane: NegotiatePane, button: str) -> None:
-    await pilot.click(pane.query_one(f"#negotiate-{button}", Button))
+    """Click the button itself: a click that lands on anything else fails here, not two steps on."""
+    await pilot.wait_for_scheduled_animations()
+    assert await pilot.click(pane.query_one(f"#negotiate-{button}", Button)), f"the click missed {button}"
     await settle(pilot)
 
 

@@ -551,7 +551,7 @@ async def test_f1_help_and_the_command_palette(workspace: Path) -> None:
         await pilot.press("ctrl+p")
         await settle(pilot)
         await pilot.press(*"simulate")
-        await pilot.pause(0.3)
+        await settle(pilot)  # the palette's search is a worker
         await pilot.press("enter")
         await settle(pilot)
         assert app.main_screen.query_one(SimulatePane).tally.cases == 2000

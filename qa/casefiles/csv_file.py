@@ -12,8 +12,8 @@ from qa.casefiles.framing import Record, frame, framed_rows, parse_csv
 
 class CsvFile(CaseFile):
     """Comma-separated, header first. An empty cell leaves its key out. A row is reported by the line
-    it starts on; a quoted cell may span lines, so an unclosed quote makes one bad row of the lines
-    it swallowed (they are all in that row's `text`)."""
+    it starts on; a quoted cell may span lines, and a stray or unclosed quote never joins lines that
+    are not one well-formed row (`qa.casefiles.framing` says how)."""
 
     format = "csv"
 
@@ -24,6 +24,8 @@ class CsvFile(CaseFile):
         number, first = next(self._records, (1, b""))
         if not first:
             raise self._error("the first line is empty; expected a header naming the columns", 1)
+        if b"\n" in first.rstrip(b"\r\n"):
+            raise self._error("the header has a quoted name that is not closed on its line", 1)
         try:
             text = first.decode("utf-8")
         except UnicodeDecodeError:

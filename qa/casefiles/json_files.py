@@ -137,6 +137,9 @@ class JsonArrayFile(CaseFile):
                 value, end = DECODER.raw_decode(self._buffer, position)
                 if end < len(self._buffer) or self._eof or not self._more():
                     return value, end
+            except RecursionError:  # no end to resume after: the file cannot be read past it
+                line, _ = self._where(position)
+                raise self._error(f"item {number} is nested too deeply to be a case", line) from None
             except ValueError as error:
                 incomplete = isinstance(error, json.JSONDecodeError) and len(self._buffer) - position <= MAX_JSON_ITEM_CHARS
                 if self._eof or not incomplete or not self._more():

@@ -79,7 +79,7 @@ class NegotiatePane(Vertical):
         self.set_class(not self.active, "-active")
         if self.active:
             self.start()
-            self.scroll_visible()
+            self.scroll_visible(animate=False)  # the buttons stay where a click finds them
 
     def start(self) -> None:
         if self.policy is None:
