@@ -417,12 +417,12 @@ async def test_a_file_changed_on_disk_is_not_overwritten_without_asking(workspac
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
-        await pilot.click("#answer-cancel")
+        assert await pilot.click("#answer-cancel")
         await settle(pilot)
         assert workspace.read_text() == theirs
         await pilot.press("ctrl+s")
         await settle(pilot)
-        await pilot.click("#answer-overwrite")
+        assert await pilot.click("#answer-overwrite")
         await settle(pilot)
         assert workspace.read_text() == mine
         contents = [app.history.content(v.id) for v in app.history.versions(str(workspace))]
@@ -438,12 +438,12 @@ async def test_quitting_with_unsaved_changes_asks_first(workspace: Path) -> None
         await pilot.press("ctrl+q")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
-        await pilot.click("#answer-cancel")
+        assert await pilot.click("#answer-cancel")
         await settle(pilot)
         assert not isinstance(app.screen, ConfirmDialog) and app.main_screen.editor.text.startswith("a")
         await pilot.press("ctrl+q")
         await settle(pilot)
-        await pilot.click("#answer-save")
+        assert await pilot.click("#answer-save")
         await settle(pilot)
     assert app.return_value == 0
     assert workspace.read_text().startswith("a#")
@@ -462,10 +462,19 @@ async def test_quitting_without_changes_does_not_ask(workspace: Path) -> None:
 @pilot_test
 async def test_the_autosave_is_offered_on_the_next_start(workspace: Path) -> None:
     crashed = make_app(workspace, autosave_seconds=0.3)
+    ticked = asyncio.Event()
+    autosave_now = crashed.autosave_now
+
+    def tick() -> None:  # the autosave timer, as it runs in real use, telling the test it fired
+        autosave_now()
+        ticked.set()
+
+    crashed.autosave_now = tick
     async with crashed.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("z", "z")
-        await pilot.pause(crashed.autosave_seconds + 0.2)  # the autosave timer, as it runs in real use
+        ticked.clear()
+        await ticked.wait()
         await settle(pilot)
         autosave = Path(crashed.autosave.path)
         assert autosave.read_text().startswith("zz#")
@@ -474,14 +483,14 @@ async def test_the_autosave_is_offered_on_the_next_start(workspace: Path) -> Non
     async with restored.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(restored.screen, ConfirmDialog)
-        await pilot.click("#answer-restore")
+        assert await pilot.click("#answer-restore")
         await settle(pilot)
         assert restored.main_screen.editor.text.startswith("zz#")
         assert restored.document.is_modified(restored.main_screen.editor.text)
     discarded = make_app(workspace)
     async with discarded.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.click("#answer-discard")
+        assert await pilot.click("#answer-discard")
         await settle(pilot)
         assert discarded.main_screen.editor.text == workspace.read_text()
     assert not autosave.exists()
@@ -505,7 +514,7 @@ async def test_restore_and_publish_a_version(workspace: Path) -> None:
         await pilot.press("p")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog) and "policy tests fail" in str(app.screen.message)
-        await pilot.click("#answer-ok")
+        assert await pilot.click("#answer-ok")
         await settle(pilot)
         assert app.history.in_force(str(workspace)) is None
         # Restore the version found on disk (the original), save it, publish it.
