@@ -4,9 +4,10 @@ A policy is a list of independent top-level statements, and each starts on a lin
 (column 1) with its keyword. `IncrementalChecker.check` splits the text into *chunks* at those
 lines, parses each chunk on its own (cached by its text, so an edit re-parses one chunk), moves the
 cached trees to where the chunk now sits, and checks the whole with `dsl.checker.check_parsed`,
-replaying the earlier check (and wording warnings) of every rule, entitlement and route that did not
-move and whose context (currency, roles, field and let types) did not change. The engine is not built here at all:
-whoever decides cases builds it when needed.
+replaying the earlier check of every rule, entitlement and route that did not move and whose context
+(currency, roles, field and let types) did not change, and the wording warnings of every block whose
+text did not change, moved to its new lines (a check's messages may name lines; wording's never do).
+The engine is not built here at all: whoever decides cases builds it when needed.
 
 The result is exactly what `check_source` gives for the same text (tests/test_incremental.py
 compares them on edited and random policies). That holds because a chunk that parses on its own
@@ -50,7 +51,7 @@ class _Placed:
     __slots__ = ("text", "offset", "parsed", "statements", "comments", "diagnostics")
 
     def __init__(self, text: str, offset: int, parsed: ParseResult, path: str):
-        self.text, self.offset, self.parsed = text, offset, parsed
+        self.text, self.offset, self.parsed = text, offset, parsed  # parsed.tree: the statements as if at line 1
         tree = parsed.tree
         self.statements = tuple(shift(s, offset) for s in tree.statements) if tree is not None else ()
         self.comments = tuple(dataclasses.replace(c, line=c.line + offset) for c in tree.comments) if tree is not None else ()
@@ -71,7 +72,8 @@ class IncrementalChecker:
         self._placed: dict[tuple[str, int], _Placed] = {}  # (chunk text, line offset) -> moved parse
         self._checked: dict[int, tuple[Any, list[Diagnostic], Any]] = {}  # id(block) -> (block, diagnostics, item)
         self._context: Any = None
-        self._worded: dict[int, tuple[Any, list[Diagnostic]]] = {}  # id(block) -> (block, its wording warnings)
+        self._worded: dict[int, tuple[Any, list[Diagnostic]]] = {}  # id(block as if at line 1) -> (block, its warnings there)
+        self._chunks: list[_Placed] = []  # the chunks of the last text parsed whole from chunks
 
     def check(self, source: str, data: bytes | None = None) -> CheckResult:
         parsed = self._parse(source)
@@ -83,26 +85,28 @@ class IncrementalChecker:
         if parsed.tree is not None:
             # As `check_parsed` with wording would: the warnings after the checker's findings, then
             # one stable sort by place.
-            warnings = self._wording(parsed.tree.statements)
+            warnings = self._wording()
             result.diagnostics = sorted(result.diagnostics + warnings, key=lambda d: (d.line, d.column))
         return result
 
-    def _wording(self, statements) -> list[Diagnostic]:
-        """The wording warnings of every block, each block's found once while it stays put."""
+    def _wording(self) -> list[Diagnostic]:
+        """The wording warnings of every block, found once per block text and moved with it: a
+        warning depends only on the block's own text and says nothing of other lines."""
         from dsl.wording import check_wording
 
         fresh: dict[int, tuple[Any, list[Diagnostic]]] = {}
         found: list[Diagnostic] = []
-        for block in statements:
-            if not isinstance(block, ast.Block):
-                continue
-            entry = self._worded.get(id(block))
-            if entry is None or entry[0] is not block:
-                sink = DiagnosticSink(self.path)
-                check_wording(sink, [block])
-                entry = (block, sink.items)
-            fresh[id(block)] = entry
-            found.extend(entry[1])
+        for chunk in self._chunks:
+            for block in chunk.parsed.tree.statements:
+                if not isinstance(block, ast.Block):
+                    continue
+                entry = self._worded.get(id(block))
+                if entry is None or entry[0] is not block:
+                    sink = DiagnosticSink(self.path)
+                    check_wording(sink, [block])
+                    entry = (block, sink.items)
+                fresh[id(block)] = entry
+                found.extend(dataclasses.replace(d, line=d.line + chunk.offset) if chunk.offset else d for d in entry[1])
         self._worded = fresh
         return found
 
@@ -127,7 +131,7 @@ class IncrementalChecker:
                     break
                 chunk = self._place(lines, begin, starts[index], placed)
             chunks.append(chunk)
-        self._placed = placed
+        self._placed, self._chunks = placed, chunks
         self._parsed = {chunk.text: chunk.parsed for chunk in placed.values()}
         found = [d for chunk in chunks for d in chunk.diagnostics]
         errors = [d for d in found if d.code == _SYNTAX]
@@ -201,13 +205,17 @@ def shift(node: Any, lines: int) -> Any:
 
 def _shift(node: Any, lines: int) -> Any:
     cls = node.__class__
-    if cls in _LEAVES:
-        return node
     if cls is tuple:
-        return tuple([_shift(item, lines) for item in node])
+        return tuple([item if item.__class__ in _LEAVES else _shift(item, lines) for item in node])
+    if node is ast.NO_SPAN:
+        return node
+    moved = object.__new__(cls)  # a frozen dataclass's `__init__` guards every assignment: fill its dict
+    fields = moved.__dict__
     if cls is ast.Span:
-        return node if node is ast.NO_SPAN else ast.Span(node.line + lines, node.column, node.end_line + lines, node.end_column)
-    moved = object.__new__(cls)
-    moved.__dict__.update({name: value if value.__class__ in _LEAVES else _shift(value, lines)
-                           for name, value in node.__dict__.items()})
+        fields.update(node.__dict__)
+        fields["line"] += lines
+        fields["end_line"] += lines
+        return moved
+    for name, value in node.__dict__.items():
+        fields[name] = value if value.__class__ in _LEAVES else _shift(value, lines)
     return moved
