@@ -86,21 +86,32 @@ async def in_the_app(path: Path, runs: int) -> dict[str, float]:
             changed.append(time.perf_counter())
 
     app = WorkbenchApp(str(path), cursor_blink=False)
-    latency, echo, during = [], [], []
+    during: list[float] = []
     async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
         screen = app.main_screen
         while screen.checking or screen.checked is None:
             await pilot.pause()
-        row = next(i for i, line in enumerate(screen.editor.text.split("\n")) if '  say "' in line and i > 1000)
-        screen.editor.move_cursor((row, len('  say "')))
-        for _ in range(runs):
+
+        def in_a_say_text() -> tuple[int, int]:
+            row = next(i for i, line in enumerate(screen.editor.text.split("\n")) if '  say "' in line and i > 1000)
+            return row, len('  say "')
+
+        async def diagnosed(key: str) -> tuple[float, float]:
+            """Press `key`: seconds until it changed the editor's text, and until the check of the
+            text that contains it finished."""
             pressed = time.perf_counter()
-            await pilot.press("x")
-            echo.append(changed[-1] - pressed)  # the key reached the editor and changed its text
+            await pilot.press(key)
+            echo = changed[-1] - pressed
             generation = screen.generation
             while generation not in finished or screen.checking:
                 await pilot.pause()
-            latency.append(finished[generation] - pressed)
+            return echo, finished[generation] - pressed
+
+        screen.editor.move_cursor(in_a_say_text())
+        echo, latency = zip(*[await diagnosed("x") for _ in range(runs)])
+        screen.editor.move_cursor((0, 0))
+        enter = [(await diagnosed("enter"))[1] for _ in range(max(3, runs // 4))]  # every block moves down a line
+        screen.editor.move_cursor(in_a_say_text())
         for _ in range(runs):
             # Two keys in a row: the second is sent once the first is handled, which starts a check;
             # the time between their edits bounds the second key's echo while that check runs.
@@ -108,7 +119,8 @@ async def in_the_app(path: Path, runs: int) -> dict[str, float]:
             during.append(changed[-1] - changed[-2])
             while screen.checking:
                 await pilot.pause()
-    return {"key to diagnostics": statistics.median(latency), "key echo": statistics.median(echo),
+    return {"key to diagnostics": statistics.median(latency), "Enter on line 1 to diagnostics": statistics.median(enter),
+            "key echo": statistics.median(echo),
             "key echo during a check (at most)": statistics.median(during)}
 
 
