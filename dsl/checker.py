@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from dsl import ast
 from dsl.currency import minor_unit
@@ -19,6 +20,9 @@ from dsl.model import (BOOL, ENUM, FIELD_TYPES, INTEGER, MONEY, NUMBER, TEXT, Au
                        Derived, Policy, Role)
 from dsl.rules import check_blocks
 from dsl.typecheck import UNKNOWN, ExpressionChecker, ValueType, field_value_type
+
+if TYPE_CHECKING:
+    from dsl.parser import ParseResult
 
 RESERVED_FIELDS = {"id": "the case's identifier"}
 
@@ -40,12 +44,18 @@ def check_source(source: str, path: str = "<policy>", data: bytes | None = None,
     `wording=False` skips the wording warnings (callers that show only errors, such as `eval`)."""
     from dsl.parser import parse  # Lark is imported only when a policy is parsed, not from a cached one
 
-    parsed = parse(source, path)
+    return check_parsed(parse(source, path), source, path, data, wording=wording)
+
+
+def check_parsed(parsed: ParseResult, source: str, path: str = "<policy>", data: bytes | None = None,
+                 reuse=None, wording: bool = True) -> CheckResult:
+    """Check parsed text; `reuse` may stand in for checking a rule, entitlement or route again
+    (see `dsl.rules.check_blocks`)."""
     if parsed.tree is None:
         return CheckResult(None, parsed.diagnostics, None, source)
     digest = policy_digest(data) if data is not None else text_digest(source)
     sink = DiagnosticSink(path)
-    policy = _Checker(sink, path, digest, source).check(parsed.tree)
+    policy = _Checker(sink, path, digest, source, reuse).check(parsed.tree)
     if wording:
         from dsl.wording import check_wording  # its word lists are read only by those who show warnings
 
@@ -68,11 +78,12 @@ def check_file(path: str, wording: bool = True) -> CheckResult:
 
 
 class _Checker:
-    def __init__(self, sink: DiagnosticSink, path: str, digest: str, source: str):
+    def __init__(self, sink: DiagnosticSink, path: str, digest: str, source: str, reuse=None):
         self.sink = sink
         self.path = path
         self.digest = digest
         self.source = source
+        self.reuse = reuse
 
     def check(self, tree: ast.PolicyFile) -> Policy | None:
         statements = tree.statements
@@ -84,7 +95,7 @@ class _Checker:
         authority = self._authority(statements, currency)
         roles = authority.names if authority else ()
         expressions = ExpressionChecker(self.sink, scope, currency)
-        blocks = check_blocks(self.sink, expressions, statements, roles, scope)
+        blocks = check_blocks(self.sink, expressions, statements, roles, scope, self.reuse)
         otherwise = self._otherwise(statements, roles)
         if self.sink.has_errors or fields is None:
             return None

@@ -17,7 +17,7 @@ from dsl import ast, strings
 from dsl.diagnostics import Diagnostic
 from dsl.grammar import COMMENTS, lark_parser
 from dsl.source import read_source, source_problems
-from dsl.syntax_errors import explain_syntax_error
+from dsl.syntax_errors import explain_syntax_error, unclosed_parenthesis
 
 MAX_SYNTAX_ERRORS = 20
 # Deeper expressions are refused: building, checking and compiling them recurses once per level,
@@ -333,6 +333,10 @@ def _syntax_diagnostic(error: UnexpectedInput, text: str, file: str) -> Diagnost
     if isinstance(error, UnexpectedToken) and error.token.type == "_NL":
         # The newline token starts at the end of the previous line: point there.
         line, column = error.token.line, error.token.column
+    opened = unclosed_parenthesis(text, line, column)
+    if opened is not None:
+        return Diagnostic(file, *opened, "error", "syntax", "this `(` is never closed",
+                          "add the matching `)`: inside parentheses a statement runs on to the next lines")
     message, hint = explain_syntax_error(error, text)
     return Diagnostic(file, line, column, "error", "syntax", message, hint)
 

@@ -39,9 +39,16 @@ class CheckedBlocks:
 
 
 def check_blocks(sink: DiagnosticSink, expressions: ExpressionChecker, statements, roles: tuple[str, ...],
-                 scope: dict[str, ValueType]) -> CheckedBlocks:
+                 scope: dict[str, ValueType], reuse=None) -> CheckedBlocks:
+    """`reuse(block, context, sink, check)` may replay an earlier check of the same block in the
+    same context (currency, roles, field and let types) instead of calling `check(block)`, as
+    `dsl.incremental` does between keystrokes."""
     blocks = [s for s in statements if isinstance(s, ast.Block)]
     checker = _BlockChecker(sink, expressions, roles, scope)
+    check = checker.check
+    if reuse is not None:
+        context = (expressions.currency, tuple(roles), tuple(scope.items()))
+        check = lambda block: reuse(block, context, sink, checker.check)  # noqa: E731
     seen: dict[tuple[str, str], int] = {}
     built = {"rule": [], "entitlement": [], "route": []}
     for block in blocks:
@@ -51,7 +58,7 @@ def check_blocks(sink: DiagnosticSink, expressions: ExpressionChecker, statement
                        f"{block.kind} names must be unique")
         else:
             seen[key] = block.span.line
-        item = checker.check(block)
+        item = check(block)
         if item is not None:
             built[block.kind].append(item)
     rules = [b for b in blocks if b.kind == "rule"]
@@ -190,16 +197,27 @@ def _report_unreachable(sink: DiagnosticSink, rules: list[ast.Block]) -> None:
     """A rule whose condition includes every part of an earlier rule's condition can never decide:
     the earlier rule matches first. This catches a rule without `when` placed early, a repeated
     `when`, and a specific rule placed after its general one."""
-    earlier: list[tuple[ast.Block, frozenset]] = []
-    for rule in rules:
+    # Conjuncts are numbered once (equal conditions, wherever written, get one number) and each
+    # earlier rule is filed under its newest-numbered part, the one fewest rules share: a rule can
+    # only be shadowed by rules filed under one of its own parts, so thousands of rules stay cheap.
+    numbers: dict = {}
+    filed: dict[int, list[tuple[int, ast.Block, frozenset]]] = {}
+    catch_all: tuple[int, ast.Block] | None = None
+    for position, rule in enumerate(rules):
         when = next((c.condition for c in rule.clauses if isinstance(c, ast.WhenClause)), None)
-        parts = conjuncts(when)
-        shadow = next((other for other, other_parts in earlier if other_parts <= parts), None)
-        if shadow is not None:
+        parts = frozenset(numbers.setdefault(part, len(numbers)) for part in conjuncts(when))
+        shadows = [(at, other) for number in parts for at, other, other_parts in filed.get(number, ()) if other_parts <= parts]
+        if catch_all is not None:
+            shadows.append(catch_all)
+        if shadows:
+            shadow = min(shadows, key=lambda found: found[0])[1]
             why = "has no `when` and matches every case" if not _has_when(shadow) else "matches every case this one would"
             sink.error(rule.name.span, "unreachable", f"rule {rule.name.text} can never apply: rule {shadow.name.text} "
                        f"(line {shadow.span.line}) comes first and {why}", "move the more specific rule above the general one")
-        earlier.append((rule, parts))
+        if not parts:
+            catch_all = catch_all or (position, rule)
+        else:
+            filed.setdefault(max(parts), []).append((position, rule, parts))
 
 
 def _has_when(block: ast.Block) -> bool:

@@ -8,6 +8,7 @@ error against a table of examples (Lark's `match_examples`) and say what to writ
 from __future__ import annotations
 
 import functools
+import re
 
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -142,8 +143,58 @@ def _mistake(error: UnexpectedInput) -> str | None:
     return exact or (same_state[0][0] if same_state else None)
 
 
+_NAME_WORDS = re.compile(r"\s*(let\s+)?([A-Za-z_][A-Za-z0-9_]*(?:[\t ]+[A-Za-z_][A-Za-z0-9_]*)+)[\t ]*$")
+
+
+def _spaced_name(error: UnexpectedInput, text: str) -> tuple[str, str] | None:
+    """`purchase price: money`, `let net profit = ...`: a name written as several words, seen as
+    a second word where `:` or `=` should follow the first."""
+    if not isinstance(error, UnexpectedToken) or error.token.type != "NAME" or not error.token.line:
+        return None
+    line = text.split("\n")[error.token.line - 1]
+    head, rest = line[:error.token.column - 1] + error.token.value, line[error.token.column - 1 + len(error.token.value):]
+    accepts = error.accepts or error.expected or ()
+    mark = ":" if "COLON" in accepts else "=" if "EQUAL" in accepts else None
+    words = _NAME_WORDS.match(head + rest.split(mark)[0]) if mark and mark in rest.split("#")[0] else None
+    if words is None or bool(words.group(1)) != (mark == "="):
+        return None
+    what = "a let's name" if mark == "=" else "a field name"
+    joined = "_".join(words.group(2).lower().split())
+    return f"{what} is one word, without spaces", f"join the words with `_`: `{joined}`"
+
+
+def unclosed_parenthesis(text: str, line: int, column: int) -> tuple[int, int] | None:
+    """Where the `(` still open at (line, column) was written, when that is on an earlier line: the
+    statement then ran on below it, and the `(` is the mistake to point at, once."""
+    stack: list[tuple[int, int]] = []
+    for number, content in enumerate(text.split("\n")[:line], start=1):
+        in_text = False
+        end = column - 1 if number == line else len(content)
+        index = 0
+        while index < end:
+            char = content[index]
+            if in_text:
+                if char == "\\":
+                    index += 1
+                elif char == '"':
+                    in_text = False
+            elif char == '"':
+                in_text = True
+            elif char == "#":
+                break
+            elif char == "(":
+                stack.append((number, index + 1))
+            elif char == ")" and stack:
+                stack.pop()
+            index += 1
+    return stack[-1] if stack and stack[-1][0] < line else None
+
+
 def explain_syntax_error(error: UnexpectedInput, text: str) -> tuple[str, str | None]:
     """A message and a hint for a syntax error, in a policy owner's words."""
+    spaced = _spaced_name(error, text)
+    if spaced:
+        return spaced
     if isinstance(error, UnexpectedCharacters):
         char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
         if char == '"':

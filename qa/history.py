@@ -68,6 +68,13 @@ class Version:
     user: str
     message: str
     in_force: bool = False
+    published_at: str | None = None  # when and by whom it was put in force, for the version in force
+    published_by: str | None = None
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "path": self.path, "digest": self.digest, "saved_at": self.saved_at, "user": self.user,
+                "message": self.message, "in_force": self.in_force, "published_at": self.published_at,
+                "published_by": self.published_by}
 
     @property
     def label(self) -> str:
@@ -131,10 +138,11 @@ class History:
         if not os.path.exists(self.path):
             return []
         with self._connect() as connection:
-            in_force = self._in_force_id(connection, key)
+            publication = self._publication(connection, key)
             rows = connection.execute(
                 "SELECT id, path, digest, saved_at, user, message FROM saves WHERE path = ? ORDER BY id DESC", (key,))
-            return [Version(*row, in_force=row[0] == in_force) for row in rows]
+            return [Version(*row, True, *publication[1:]) if publication and row[0] == publication[0] else Version(*row)
+                    for row in rows]
 
     def content(self, version_id: int) -> str:
         with self._connect() as connection:
@@ -155,7 +163,28 @@ class History:
     def in_force(self, policy_path: str) -> Version | None:
         return next((version for version in self.versions(policy_path) if version.in_force), None)
 
+    def publications(self, policy_path: str) -> list[tuple[int, str, str]]:
+        """Every publication of one policy, newest first: (version id, when, who)."""
+        if not os.path.exists(self.path):
+            return []
+        with self._connect() as connection:
+            return [tuple(row) for row in connection.execute(
+                "SELECT save_id, published_at, user FROM publications WHERE path = ? ORDER BY id DESC", (self._key(policy_path),))]
+
     @staticmethod
-    def _in_force_id(connection: sqlite3.Connection, key: str) -> int | None:
-        row = connection.execute("SELECT save_id FROM publications WHERE path = ? ORDER BY id DESC LIMIT 1", (key,)).fetchone()
-        return row[0] if row else None
+    def _publication(connection: sqlite3.Connection, key: str) -> tuple[int, str, str] | None:
+        """The latest publication: (version id, when, who)."""
+        return connection.execute("SELECT save_id, published_at, user FROM publications WHERE path = ? ORDER BY id DESC LIMIT 1",
+                                  (key,)).fetchone()
+
+
+def history_of(policy_path: str) -> History:
+    """The history that keeps `policy_path`'s versions: the one in its folder."""
+    return History(os.path.dirname(os.path.abspath(policy_path)))
+
+
+def published_text(policy_path: str) -> tuple[Version, str] | None:
+    """The version in force of a policy and its text, or None when none was published."""
+    history = history_of(policy_path)
+    version = history.in_force(policy_path)
+    return None if version is None else (version, history.content(version.id))

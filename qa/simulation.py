@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from qa.casefiles import RawRow, open_cases
+from dsl.model import Policy
 from qa.bulk_engines import diff_engine, replay_engine
 from qa.diff import BehaviourDiff, CaseChange
 from qa.replay import CaseOutcome, Tally
+from qa.generate import generate_cases
 
 MIN_SLICE_ROWS = 250
 BULK_ENGINE = "duckdb"  # the SQL engine, or the compiled engine for a policy SQL cannot compute exactly
@@ -47,6 +49,16 @@ def load_cases(path: str) -> LoadedCases:
     read at all; unreadable rows are kept (they count as invalid cases)."""
     with open_cases(path) as case_file:
         return LoadedCases(path, list(case_file.rows()))
+
+
+SAMPLE_CASES = 2_000
+
+
+def generated_cases(policy: Policy, count: int = SAMPLE_CASES, seed: int = 0) -> LoadedCases:
+    """Sample cases drawn from the policy itself (`redress cases generate`), for a policy that has
+    no history yet: numbered as the rows of the CSV file `cases generate` would write."""
+    rows = [RawRow(number, case) for number, case in enumerate(generate_cases(policy, count, seed), start=2)]
+    return LoadedCases(f"{count:,} sample cases generated from the policy", rows)
 
 
 def cases_beside(policy_path: str | None) -> str | None:

@@ -87,18 +87,18 @@ def _waiting(stream, read) -> bytes:
     return b"".join(parts)
 
 
-def evaluate_jsonl_in_bulk(policy_path: str, summary: Callable[[int, int], int]) -> int:
+def evaluate_jsonl_in_bulk(policy_path: str, summary: Callable[[int, int], int], published: bool = False) -> int:
     from qa.bulk import sql_refusal
     from qa.bulk_eval import BulkDecider
     from qa.exact_json import stream_decoder
     from redress.evaluate import evaluate_jsonl
     from redress.output import warn
 
-    policy = load_checked_policy(policy_path).policy
+    policy = load_checked_policy(policy_path, published).policy
     reason = sql_refusal(policy)
     if reason is not None:
         warn(f"{reason}; using the compiled engine")
-        return evaluate_jsonl(policy_path, "compiled", False)
+        return evaluate_jsonl(policy_path, "compiled", False, published)
     decider = BulkDecider(policy)
     head = (f'{{"policy": {dumps(policy.name, ensure_ascii=False)}, "version": {dumps(policy.version, ensure_ascii=False)}, '
             f'"digest": {dumps(policy.digest)}, "case_id": ')

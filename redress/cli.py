@@ -193,7 +193,9 @@ def fmt_summary(changed: int, unchanged: int, broken: int, check_only: bool) -> 
               help="Default: durable for --case; duckdb for --jsonl (durable with --explain).")
 @click.option("--format", "output_format", type=FORMATS, default="json", show_default=True,
               help="json (the decision of docs/language.md) or text (a summary for people).")
-def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: bool, engine_kind: str, output_format: str) -> None:
+@click.option("--published", is_flag=True, help="Use the version in force (published in the workbench), not the file's text.")
+def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: bool, engine_kind: str, output_format: str,
+                 published: bool) -> None:
     """Decide cases against a policy.
 
     Exit 0 when every case was decided, 2 when a case (or any --jsonl line) was invalid."""
@@ -212,8 +214,8 @@ def eval_command(policy: str, case_argument: str | None, jsonl: bool, explain: b
     if engine_kind == "duckdb" and not jsonl:
         raise click.UsageError("--engine duckdb decides cases in bulk: use it with --jsonl")
     if jsonl:
-        sys.exit(evaluate_jsonl(policy, engine_kind or ("durable" if explain else "duckdb"), explain))
-    sys.exit(evaluate_one(policy, case_argument, engine_kind or "durable", explain, output_format))
+        sys.exit(evaluate_jsonl(policy, engine_kind or ("durable" if explain else "duckdb"), explain, published))
+    sys.exit(evaluate_one(policy, case_argument, engine_kind or "durable", explain, output_format, published))
 
 
 # ---------------------------------------------------------------- schema
@@ -317,6 +319,23 @@ def diff(old, new, cases_path, input_format, engine_kind, spark_master, workers,
         raise click.UsageError("--timeout applies to --prove")
     sys.exit(run_diff(old, new, cases_path, input_format, engine_kind, workers or default_workers(), output_format,
                       out_path, color, spark_master, timeout if prove else None))
+
+
+@cli.command()
+@click.argument("policy", type=click.Path(dir_okay=False))
+@click.argument("action", required=False, type=click.Choice(["show"]))
+@click.argument("version", required=False, type=click.IntRange(1))
+@format_option
+def history(policy: str, action: str | None, version: int | None, output_format: str) -> None:
+    """The saved versions of POLICY, newest first, with the one in force; `show VERSION` prints one."""
+    wants_json(output_format)
+    from redress.history_command import list_versions, show_version
+
+    if action is None and version is not None:
+        raise click.UsageError("to print a version, write `show VERSION`")
+    if action == "show" and version is None:
+        raise click.UsageError("`show` needs a version number (see `redress history POLICY`)")
+    sys.exit(show_version(policy, version, output_format) if action else list_versions(policy, output_format))
 
 
 @cli.group()

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
-def _engine(policy_path: str, kind: str) -> Engine:
-    engine = load_engine(load_checked_policy(policy_path).policy, kind)
+def _engine(policy_path: str, kind: str, published: bool = False) -> Engine:
+    engine = load_engine(load_checked_policy(policy_path, published).policy, kind)
     if engine.fallback_reason:
         warn(engine.fallback_reason)
     return engine
@@ -54,8 +54,9 @@ class OfferedNote:
         return {key: value for key, value in raw.items() if key != OFFERED_KEY}
 
 
-def evaluate_one(policy_path: str, case_argument: str, engine_kind: str, explain: bool, output_format: str) -> int:
-    engine = _engine(policy_path, engine_kind)
+def evaluate_one(policy_path: str, case_argument: str, engine_kind: str, explain: bool, output_format: str,
+                 published: bool = False) -> int:
+    engine = _engine(policy_path, engine_kind, published)
     raw = OfferedNote(engine.policy).without_offered(read_case_argument(case_argument))
     try:
         decision = engine.decide(raw, explain=explain)
@@ -69,14 +70,14 @@ def evaluate_one(policy_path: str, case_argument: str, engine_kind: str, explain
     return ExitCode.OK
 
 
-def evaluate_jsonl(policy_path: str, engine_kind: str, explain: bool) -> int:
+def evaluate_jsonl(policy_path: str, engine_kind: str, explain: bool, published: bool = False) -> int:
     if engine_kind == "duckdb":
         from redress.bulk_eval import evaluate_jsonl_in_bulk
 
-        return evaluate_jsonl_in_bulk(policy_path, _summary)
+        return evaluate_jsonl_in_bulk(policy_path, _summary, published)
     from qa.exact_json import stream_decoder
 
-    engine = _engine(policy_path, engine_kind)
+    engine = _engine(policy_path, engine_kind, published)
     offered = OfferedNote(engine.policy)
     decode = stream_decoder()
     write = sys.stdout.write

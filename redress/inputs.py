@@ -76,15 +76,19 @@ def read_policy_text(path: str) -> str:
             return handle.read().decode("utf-8")
 
 
-def load_checked_policy(path: str) -> CheckResult:
-    """Check a policy file (or take it from the cache of checked policies); one that does not check
-    ends the command with its diagnostics (errors only, so the wording warnings are not computed)."""
+def load_checked_policy(path: str, published: bool = False) -> CheckResult:
+    """Check a policy file (or take it from the cache of checked policies; or, `published`, check its
+    version in force); one that does not check ends the command with its diagnostics (errors only,
+    so the wording warnings are not computed)."""
     from redress.policy_cache import cached_check
 
-    with reading(path):
-        with open(path, "rb") as handle:
-            data = handle.read()
-        result = cached_check(path, data, _check)
+    if published:
+        result = _published(path)
+    else:
+        with reading(path):
+            with open(path, "rb") as handle:
+                data = handle.read()
+            result = cached_check(path, data, _check)
     if not result.ok:
         from dsl.diagnostics import render
 
@@ -99,6 +103,21 @@ def _check(path: str, data: bytes) -> CheckResult:
     from dsl.checker import check_source
 
     return check_source(data.decode("utf-8"), path, data, wording=False)
+
+
+def _published(path: str) -> CheckResult:
+    from qa.history import HistoryError, published_text
+
+    try:
+        found = published_text(path)
+    except HistoryError as error:
+        fail(str(error))
+    if found is None:
+        fail(f"{path}: no version is in force (publish one from the workbench's History pane); "
+             f"see `redress history {path}`")
+    from dsl.checker import check_source
+
+    return check_source(found[1], path, wording=False)
 
 
 def _stdin_text() -> str:

@@ -116,4 +116,6 @@ async def test_wording_warnings_appear_in_problems(workspace: Path) -> None:
         screen = app.main_screen
         found = screen.query_one(DiagnosticsList).diagnostics
         assert [d.code for d in found] == ["wording-admission"] and found[0].severity == "warning"
+        await pilot.press("f3")  # the engine is built while Try a case is shown
+        await settle(pilot)
         assert screen.query_one(CasePane).engine is not None  # a warning never stops the engine

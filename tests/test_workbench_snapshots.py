@@ -81,6 +81,27 @@ def test_diff(snap_compare, workspace: Path) -> None:
     assert snap_compare(make_app(workspace), terminal_size=TERMINAL, run_before=change_and_diff)
 
 
+def test_impact_against_the_published_version(snap_compare, workspace: Path) -> None:
+    from qa.history import History
+    from test_workbench_impact import MORE, priced
+
+    history = History(str(workspace.parent), clock=lambda: "2026-11-20T10:00:00Z", user=lambda: "maria")
+    history.record(str(workspace), workspace.read_text())
+    history.publish(1)
+
+    async def change_and_price(pilot) -> None:
+        await priced(pilot)  # the saved text, priced as the workbench opens
+        screen = pilot.app.main_screen
+        screen.replace_text(screen.editor.text.replace(*MORE).replace("  clerk up to $50", "  clerk up to $20"))
+        await priced(pilot)
+        screen.action_show_pane("simulate")
+        screen.query_one("#impact").focus()
+        await pilot.press("f9")  # the panes get the whole screen
+        await settle(pilot)
+
+    assert snap_compare(make_app(workspace, impact_delay=0), terminal_size=(120, 60), run_before=change_and_price)
+
+
 def test_help(snap_compare, workspace: Path) -> None:
     async def open_help(pilot) -> None:
         await settle(pilot)

@@ -122,6 +122,23 @@ def test_edit_simulate_save_and_quit_in_a_real_terminal(tmp_path: Path) -> None:
         assert policy.read_text() == "# tried in tmux\n" + original
         assert "● unsaved" not in terminal.screen()
 
+        # The cursor keys move the cursor, and what is typed lands there. The cursor is at 2:1.
+        terminal.keys("Down", "Down", "End")
+        terminal.wait_for("line 4, column")
+        terminal.type(" (moved)")
+        terminal.keys("Home")
+        terminal.wait_for("line 4, column 1 ")
+        terminal.keys("Right", "Right")
+        terminal.wait_for("line 4, column 3 ")
+        terminal.type("@")
+        terminal.wait_for("● unsaved")
+        terminal.keys("C-s")
+        terminal.wait_for("as version #3")
+        lines = ("# tried in tmux\n" + original).split("\n")
+        lines[3] = lines[3][:2] + "@" + lines[3][2:] + " (moved)"
+        assert policy.read_text() == "\n".join(lines)
+        original = "\n".join(lines[1:])
+
         terminal.type("x")
         terminal.wait_for("● unsaved")
         terminal.keys("C-q")

@@ -16,7 +16,9 @@ from typing import Callable
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
+from textual.worker import Worker, WorkerState
 
 from qa.casefiles import CaseFileError
 from workbench.autosave import AUTOSAVE_SECONDS, Autosave
@@ -27,9 +29,10 @@ from workbench.messages import CasesLoaded
 from workbench.screens.dialogs import ConfirmDialog, TextDialog
 from workbench.screens.help import HelpScreen
 from workbench.screens.main import MainScreen
-from qa.simulation import LoadedCases, cases_beside, load_cases
+from qa.simulation import SAMPLE_CASES, LoadedCases, cases_beside, generated_cases, load_cases
 
 THEMES = ("textual-dark", "textual-light")
+IMPACT_DELAY = 0.5  # seconds after the text checks clean before its cost is computed again
 
 
 class WorkbenchApp(App[int]):
@@ -43,7 +46,8 @@ class WorkbenchApp(App[int]):
 
     def __init__(self, policy_path: str | None = None, cases_path: str | None = None, *, theme: str = THEMES[0],
                  clock: Callable[[], str] = utc_now, user: Callable[[], str] = current_user,
-                 autosave_seconds: float = AUTOSAVE_SECONDS, cursor_blink: bool = True) -> None:
+                 autosave_seconds: float = AUTOSAVE_SECONDS, cursor_blink: bool = True,
+                 impact_delay: float = IMPACT_DELAY) -> None:
         super().__init__()
         self.document = PolicyDocument.open(policy_path)
         self.cases_path = cases_path or cases_beside(policy_path)
@@ -52,6 +56,7 @@ class WorkbenchApp(App[int]):
         self.history: History | None = None
         self.autosave: Autosave | None = None
         self.autosave_seconds = autosave_seconds
+        self.impact_delay = impact_delay
         self.cursor_blink = cursor_blink
         self.initial_theme = theme
         if self.document.path:
@@ -94,8 +99,12 @@ class WorkbenchApp(App[int]):
             self.post_message(CasesLoaded(load_cases(path)))
         except CaseFileError as error:
             self.post_message(CasesLoaded(None, str(error)))
-        except Exception as error:  # whatever the file holds, the editor (and unsaved work) stays up
-            self.post_message(CasesLoaded(None, f"{path}: {error}"))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Whatever a case file holds, the editor (and unsaved work) stays up: a reader bug ends
+        its worker only, and is reported like an unreadable file."""
+        if event.worker.group == "cases" and event.state == WorkerState.ERROR:
+            self.post_message(CasesLoaded(None, f"the case file could not be read ({event.worker.error!r})"))
 
     def on_cases_loaded(self, message: CasesLoaded) -> None:
         if message.error:
@@ -103,6 +112,7 @@ class WorkbenchApp(App[int]):
             return
         self.cases = message.cases
         self.main_screen.update_status()
+        self.main_screen.price_the_change()
 
     def action_load_cases(self) -> None:
         def answered(path: str | None) -> None:
@@ -111,6 +121,15 @@ class WorkbenchApp(App[int]):
 
         self.push_screen(TextDialog("Load historic cases", "Path of a case file (.csv, .jsonl, .json, .yaml, .parquet):",
                                     self.cases_path or "", "cases.csv", allow_empty=False), answered)
+
+    def action_generate_cases(self) -> None:
+        """Sample cases from the policy in the editor, so a new policy can be simulated at once."""
+        checked = self.main_screen.checked
+        if checked is None or not checked.ok:
+            self.notify("The policy has errors; fix them to generate cases from it (see Problems, F2).", severity="error")
+            return
+        self.post_message(CasesLoaded(generated_cases(checked.policy)))
+        self.notify(f"{SAMPLE_CASES:,} sample cases generated from the policy; F5 simulates them.")
 
     # ---------------------------------------------------------------- saving
     def action_save(self) -> None:
@@ -180,6 +199,8 @@ class WorkbenchApp(App[int]):
         screen = self.main_screen
         screen.update_status()
         screen.refresh_versions()
+        screen.price_the_change()  # against the saved file, when nothing is published, the base just moved
+        screen.mark_diff_stale()
         checked = screen.checked
         errors = sum(d.severity == "error" for d in checked.diagnostics) if checked and checked.source == text else 0
         warning = f" It has {errors} error{'s' * (errors != 1)}." if errors else ""
@@ -191,7 +212,10 @@ class WorkbenchApp(App[int]):
     def autosave_now(self) -> None:
         if self.autosave is None:
             return
-        text = self.main_screen.editor.text
+        try:
+            text = self.main_screen.editor.text
+        except NoMatches:  # the app is closing: its widgets are gone, and the buffer with them
+            return
         if self.document.is_modified(text):
             self._write_autosave(self.autosave, text)
 

@@ -35,6 +35,7 @@ class WorkbenchCommands(Provider):
         if screen.query_one("SimulatePane").running or screen.query_one("DiffPane").running:
             yield "Cancel the running simulation or diff", screen.action_cancel_run, "Escape"
         yield "Load historic cases…", app.action_load_cases, "Read a case file (.csv, .jsonl, .json, .yaml, .parquet)"
+        yield "Generate sample cases", app.action_generate_cases, "Cases drawn from the policy itself, when it has no history yet"
         yield "Format the policy", screen.action_format, "Rewrite the text in the canonical layout (undoable)"
         for pane, title in (("problems", "Problems"), ("try", "Try a case"), ("simulate", "Simulate"), ("diff", "Diff"),
                             ("history", "History")):

@@ -1,9 +1,9 @@
 """Tokens of one line of policy text, for syntax highlighting only.
 
 The language is line-oriented: a string never spans lines and a comment ends at the line's end, so
-each line can be tokenised on its own, and only the lines on screen ever are. The patterns mirror
-the terminals of `dsl/policy.lark`; the parser stays the single judge of what is valid, and a line
-it rejects is still coloured as well as it can be.
+each line can be tokenised on its own, and only the lines on screen ever are. The keywords and the
+literal patterns are read from the compiled grammar (`dsl/policy.lark`); the parser stays the single
+judge of what is valid, and a line it rejects is still coloured as well as it can be.
 """
 
 from __future__ import annotations
@@ -12,24 +12,32 @@ import functools
 import re
 from typing import NamedTuple
 
-KEYWORDS = frozenset(
-    "policy version currency case let authority route entitlement rule otherwise escalate to when offer no "
-    "less than but more up exactly nothing open at step remedies say follow within extra least one of "
-    "and or not is".split())
 CONSTANTS = frozenset({"true", "false"})
 TYPES = frozenset({"money", "number", "integer", "bool", "text"})
-UNITS = frozenset({"days", "day", "hours", "hour"})
 
-_TOKEN = re.compile(r"""
-    (?P<comment>\#.*)
-  | (?P<string>"(?:[^"\\\n]|\\.)*"?)
-  | (?P<money>[$€£]\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d) | [$€£]\d+(?:\.\d+)?
-             | \d{1,3}(?:,\d{3})+(?:\.\d+)?[\t\ ]+[A-Z]{3}\b | \d+(?:\.\d+)?[\t\ ]+[A-Z]{3}\b)
-  | (?P<percent>\d+(?:\.\d+)?%)
-  | (?P<number>\d+(?:\.\d+)?)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<operator><=|>=|==|!=|[<>+\-*/=:,()])
-""", re.VERBOSE)
+
+def _terminals() -> dict:
+    from dsl.grammar import lark_parser
+
+    return {terminal.name: terminal.pattern for terminal in lark_parser().terminals}
+
+
+_GRAMMAR = _terminals()
+# Every word the grammar spells out is a keyword (`true`/`false` are coloured as constants), and the
+# literals are the grammar's own regular expressions, so the colours cannot drift from the parser.
+KEYWORDS = frozenset(p.value for p in _GRAMMAR.values() if p.type == "str" and p.value.isalpha()) - CONSTANTS
+UNITS = frozenset(re.findall(r"[a-z]+", _GRAMMAR["TIME_UNIT"].value))
+
+_TOKEN = re.compile("|".join((
+    rf"(?P<comment>{_GRAMMAR['COMMENT'].to_regexp()})",
+    # a text being typed is coloured before its closing quote is
+    rf"(?P<string>{_GRAMMAR['STRING'].to_regexp()}|\"(?:[^\"\\\n]|\\.)*$)",
+    rf"(?P<money>{_GRAMMAR['MONEY'].to_regexp()})",
+    rf"(?P<percent>{_GRAMMAR['PERCENT'].to_regexp()})",
+    rf"(?P<number>{_GRAMMAR['NUMBER'].to_regexp()})",
+    rf"(?P<name>{_GRAMMAR['NAME'].to_regexp()})",
+    rf"(?P<operator>{_GRAMMAR['COMPARE_OP'].to_regexp()}|[+\-*/=:,()])",
+)))
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 # `  price: money`, `let profit = ...`: the name being declared.

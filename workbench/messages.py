@@ -19,7 +19,14 @@ class CheckFinished(Message):
 
     generation: int
     result: CheckResult
-    engine: Engine | None  # a compiled engine for the checked policy, None when it has errors
+
+
+@dataclass
+class EngineBuilt(Message):
+    """A compiled engine for the checked policy with this digest (built only when a case is tried)."""
+
+    digest: str
+    engine: Engine
 
 
 @dataclass

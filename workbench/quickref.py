@@ -11,11 +11,20 @@ KEYS = """\
 - **F2**, **F3**, **F4** show Problems, Try a case, History
 - **F9** zoom the focused panel (again to restore)
 - **Ctrl+T** light or dark theme; **Ctrl+P** every command, searchable
+- **F8** back to the editor from any pane
+- **Tab** in the editor takes the grey completion, expands `rule`, `entitlement`, `route` or
+  `authority` alone on a line into a block, or indents; **Shift+Tab** dedents
+- **Ctrl+Home** / **Ctrl+End** start / end of the policy; **Ctrl+Left/Right** (or Alt) by words;
+  **Shift** with any move selects
 - **Ctrl+Z** / **Ctrl+Y** undo / redo; **F1** this help
 - **Ctrl+Q** quit (asks first when there are unsaved changes)
 
-In the History pane: **d** diff with a version, **r** restore it, **p** publish it (marks it as in
-force once it checks and its policy tests pass).
+In the History pane: **d** diff with a version, **r** restore it, **p** publish it (asks first; marks
+it as in force once it checks and its policy tests pass, recording who and when).
+
+Simulate's **Impact** tab prices the editor's text by itself against the version in force (or the
+saved file): the cost change, who now approves, and charts. No historic cases? **Ctrl+P** then
+"Generate sample cases".
 
 Your work is autosaved every few seconds beside the policy (`.NAME.autosave`) and offered back
 if the workbench stops before you save.

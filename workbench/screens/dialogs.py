@@ -10,10 +10,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 
+# Left/Right move between a dialog's buttons as Tab/Shift+Tab do (an Input keeps them for its caret:
+# the focused widget's own keys come first).
+_BUTTON_KEYS = [
+    Binding("left", "app.focus_previous", "Previous", tooltip="The answer on the left", id="dialog-left", show=False),
+    Binding("right", "app.focus_next", "Next", tooltip="The answer on the right", id="dialog-right", show=False),
+]
+
+
 class ConfirmDialog(ModalScreen[str]):
     """Asks a question; dismisses with the value of the chosen answer, or `cancel_value` on Escape."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without choosing", id="dialog-cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without choosing", id="dialog-cancel"), *_BUTTON_KEYS]
 
     def __init__(self, title: str, message: str, answers: list[tuple[str, str, str]], cancel_value: str = "cancel"):
         super().__init__(classes="dialog-screen")
@@ -41,7 +49,7 @@ class ConfirmDialog(ModalScreen[str]):
 class TextDialog(ModalScreen[str | None]):
     """Asks for one line of text (a file name, a save message); None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without answering", id="dialog-cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without answering", id="dialog-cancel"), *_BUTTON_KEYS]
 
     def __init__(self, title: str, message: str, value: str = "", placeholder: str = "", allow_empty: bool = True):
         super().__init__(classes="dialog-screen")

@@ -2,7 +2,7 @@
 History), a status line, and the footer.
 
 The screen owns the editing session's derived state: the latest check of the buffer (run in a
-worker ~300 ms after typing pauses), which pane shows what, and the actions that start a
+worker after every keystroke, incrementally: `dsl.incremental`), which pane shows what, and the actions that start a
 simulation, a diff, a restore or a publish. Saving, quitting and the autosave belong to the app.
 """
 
@@ -16,14 +16,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.screen import Screen
-from textual.timer import Timer
+from textual.worker import Worker, WorkerState
 from textual.widgets import Footer, Label, TabbedContent, TabPane, TextArea
 
-from dsl.checker import CheckResult, check_source
+from dsl.checker import CheckResult
 from dsl.diagnostics import Diagnostic
 from dsl.formatter import FormatError, format_source
-from engine.decide import Engine, load_engine
+from dsl.incremental import IncrementalChecker
 from workbench.colors import BAD, GOOD, WARN
+from workbench.completion import Vocabulary
 from qa.history import HistoryError, Version
 from workbench.messages import CheckFinished, JumpTo, PublishChecked, VersionChosen
 from qa.publish import publish_verdict
@@ -33,12 +34,12 @@ from workbench.widgets.diagnostics import DiagnosticsList
 from workbench.widgets.diff_pane import SAVED_FILE, DiffPane
 from workbench.widgets.editor import PolicyEditor
 from workbench.widgets.history_pane import HistoryPane
+from workbench.widgets.impact_view import Baseline, ImpactView
 from workbench.widgets.simulate_pane import SimulatePane
 
 if TYPE_CHECKING:
     from workbench.app import WorkbenchApp
 
-CHECK_DELAY = 0.3  # seconds of quiet after the last keystroke before the live check runs
 PANES = {"problems": "Problems", "try": "Try a case", "simulate": "Simulate", "diff": "Diff", "history": "History"}
 
 
@@ -48,6 +49,7 @@ class MainScreen(Screen):
         Binding("ctrl+s", "app.save", "Save", tooltip="Save atomically; every save is kept in the history", id="save", priority=True),
         Binding("f5", "simulate", "Simulate", tooltip="Replay the historic cases against the editor's text", id="simulate", priority=True),
         Binding("f6", "diff", "Diff", tooltip="Compare the editor's text with the saved file or a saved version", id="diff", priority=True),
+        Binding("f8", "focus_editor", "Editor", tooltip="Back to the editor, from any pane", id="focus-editor", priority=True),
         Binding("ctrl+q", "app.quit", "Quit", tooltip="Quit (asks first when there are unsaved changes)", id="quit", priority=True),
         Binding("escape", "cancel_run", "Cancel", tooltip="Stop the running simulation or diff", id="cancel-run", priority=True),
         Binding("f2", "show_pane('problems')", "Problems", tooltip="Show the checker's findings", id="show-problems", show=False),
@@ -62,9 +64,9 @@ class MainScreen(Screen):
         self.initial_text = text
         self.generation = 0
         self.checked: CheckResult | None = None
-        self.engine: Engine | None = None
         self.versions: list[Version] = []
-        self._check_timer: Timer | None = None
+        self._checker: IncrementalChecker | None = None
+        self._checking = self._check_again = False
 
     @property
     def workbench(self) -> WorkbenchApp:
@@ -105,36 +107,91 @@ class MainScreen(Screen):
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self.generation += 1
         self.update_status()
-        if self._check_timer is not None:
-            self._check_timer.stop()
-        self._check_timer = self.set_timer(CHECK_DELAY, self.check_now)
+        self.query_one(ImpactView).stale()
+        self.mark_diff_stale()
+        self.check_now()
+
+    def mark_diff_stale(self) -> None:
+        document = self.workbench.document
+        self.query_one(DiffPane).mark_stale(self.editor.text, document.saved_text if document.disk_digest is not None else None)
 
     def check_now(self) -> None:
-        self._check(self.generation, self.editor.text, self.workbench.document.check_path)
+        """Check the editor's text in a worker. One check runs at a time: a keystroke during a check
+        asks for one more, of the newest text, as soon as it ends, so a burst of typing costs at
+        most one check behind and the UI thread never waits for the checker."""
+        if self._checking:
+            self._check_again = True
+            return
+        self._checking, self._check_again = True, False
+        path = self.workbench.document.check_path
+        if self._checker is None or self._checker.path != path:
+            self._checker = IncrementalChecker(path)
+        self._check(self._checker, self.generation, self.editor.text)
 
-    @work(thread=True, exclusive=True, group="check", exit_on_error=False)
-    def _check(self, generation: int, text: str, path: str) -> None:
-        try:
-            result = check_source(text, path)
-            engine = load_engine(result.policy, "compiled") if result.ok else None
-        except Exception as error:  # a checker bug must not cost the user their buffer
-            result = CheckResult(None, [Diagnostic(path, 1, 1, "error", "internal", f"the checker failed: {error!r}")], None, text)
-            engine = None
-        self.post_message(CheckFinished(generation, result, engine))
+    @work(thread=True, group="check", exit_on_error=False)
+    def _check(self, checker: IncrementalChecker, generation: int, text: str) -> None:
+        self.post_message(CheckFinished(generation, checker.check(text)))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A checker bug must not cost the user their buffer: the failed check becomes a finding
+        and the next keystroke checks again (with a fresh checker, in case its cache is to blame)."""
+        if event.worker.group == "check" and event.state == WorkerState.ERROR:
+            self._checker = None
+            path = self.workbench.document.check_path
+            failed = Diagnostic(path, 1, 1, "error", "internal", f"the checker failed: {event.worker.error!r}")
+            self.post_message(CheckFinished(self.generation, CheckResult(None, [failed], None, self.editor.text)))
+
+    @property
+    def checking(self) -> bool:
+        """Whether a check of the editor's text is running or due."""
+        return self._checking or self._check_again
 
     async def on_check_finished(self, message: CheckFinished) -> None:
-        if message.generation != self.generation:
-            return  # the text changed meanwhile; a newer check is on its way
-        self.checked, self.engine = message.result, message.engine
+        self._checking = False
+        if self._check_again or message.generation != self.generation:
+            self.check_now()  # the text changed meanwhile: check the newest
+            return
+        self.checked = message.result
         diagnostics = message.result.diagnostics
         self.editor.set_diagnostics(diagnostics)
+        if message.result.tree is not None:
+            self.editor.set_vocabulary(Vocabulary.of(message.result.tree))
         self.query_one(DiagnosticsList).show(diagnostics, message.result.ok)
         errors = sum(d.severity == "error" for d in diagnostics)
         label = PANES["problems"] + (f" ({len(diagnostics)})" if diagnostics else "")
         self.query_one(TabbedContent).get_tab("problems").label = Text(label, style=f"bold {BAD}" if errors else "")
-        await self.query_one(CasePane).use_policy(message.result.policy, message.engine)
+        await self.query_one(CasePane).use_policy(message.result.policy)
         self.update_status()
         self._show_hint()
+        if message.result.ok:
+            self.price_the_change()
+
+    def impact_baseline(self) -> Baseline | None:
+        """What a change is priced against: the version in force, else the saved file."""
+        app = self.workbench
+        path = app.document.check_path
+        in_force = next((version for version in self.versions if version.in_force), None)
+        if in_force is not None and app.history is not None:
+            try:
+                return Baseline(app.history.content(in_force.id), path, f"version #{in_force.id}, in force")
+            except (KeyError, HistoryError):
+                pass  # the history cannot give it back: fall back to the saved file
+        if app.document.disk_digest is not None:
+            return Baseline(app.document.saved_text, path, "the saved file (nothing is published)")
+        return None
+
+    def price_the_change(self) -> None:
+        """Start the Impact tab's run, a moment from now, for the text that just checked clean."""
+        app = self.workbench
+        baseline = self.impact_baseline()
+        if app.cases is None or baseline is None or self.checked is None or not self.checked.ok:
+            return
+        self.query_one(ImpactView).schedule(baseline, self.checked.source, app.cases.rows, self.checked.policy.currency,
+                                            app.impact_delay)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "try":
+            self.query_one(CasePane).decide()  # its engine is built while it is shown
 
     def on_text_area_selection_changed(self, event: TextArea.SelectionChanged) -> None:
         self._show_hint()
@@ -190,6 +247,9 @@ class MainScreen(Screen):
     def action_show_pane(self, pane: str) -> None:
         self.query_one(TabbedContent).active = pane
 
+    def action_focus_editor(self) -> None:
+        self.editor.focus()
+
     def action_zoom(self) -> None:
         if self.maximized is not None:
             self.minimize()
@@ -203,8 +263,8 @@ class MainScreen(Screen):
         app = self.workbench
         self.action_show_pane("simulate")
         if app.cases is None:
-            self.notify("No historic cases are loaded. Start with --cases FILE, or choose "
-                        "“Load historic cases” in the command palette (Ctrl+P).", severity="warning")
+            self.notify("No historic cases are loaded. Start with --cases FILE, or choose “Load historic cases” "
+                        "or “Generate sample cases” in the command palette (Ctrl+P).", severity="warning")
             return
         if self.checked is not None and not self.checked.ok and self.checked.source == self.editor.text:
             self.notify("The policy has errors; fix them to simulate (see Problems, F2).", severity="error")
@@ -303,11 +363,25 @@ class MainScreen(Screen):
                                                "\n".join(f"• {reason}" for reason in verdict.reasons),
                                                [("OK", "ok", "primary")]))
             return
-        try:
-            self.workbench.history.publish(message.version_id)
-        except HistoryError as error:
-            self.notify(f"Version #{message.version_id} was not published: {error}", severity="error")
-            return
-        self.refresh_versions()
-        self.update_status()
-        self.notify(f"Version #{message.version_id} is now in force ({'; '.join(verdict.reasons)}).")
+        app = self.workbench
+        in_force = next((v for v in self.versions if v.in_force), None)
+        replaces = f"It replaces version #{in_force.id}, in force since {in_force.published_at}. " if in_force else ""
+
+        def answered(answer: str | None) -> None:
+            if answer != "publish":
+                return
+            try:
+                app.history.publish(message.version_id)
+            except HistoryError as error:
+                self.notify(f"Version #{message.version_id} was not published: {error}", severity="error")
+                return
+            self.refresh_versions()
+            self.update_status()
+            self.price_the_change()
+            self.notify(f"Version #{message.version_id} is now in force ({'; '.join(verdict.reasons)}).")
+
+        self.app.push_screen(ConfirmDialog(
+            f"Publish version #{message.version_id}?",
+            f"It checks and {'; '.join(verdict.reasons)}. {replaces}Publishing puts it in force for "
+            f"`redress eval --published`; the history records that {app.user()} published it, and when.",
+            [("Publish", "publish", "primary"), ("Cancel", "cancel", "default")]), answered)

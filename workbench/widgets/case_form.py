@@ -95,7 +95,7 @@ class CaseForm(VerticalScroll):
         for field in self.fields:
             try:
                 widget = self.query_one(f"#field-{field.name}")
-            except Exception:  # the form is being rebuilt
+            except NoMatches:  # the form is being rebuilt
                 continue
             if isinstance(widget, Select):
                 values[field.name] = None if widget.value is Select.NULL else widget.value

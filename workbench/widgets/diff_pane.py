@@ -48,6 +48,8 @@ class DiffPane(RunningWork, Vertical):
         self.running = False
         self.run_number = 0
         self.worker: Worker | None = None
+        self.compared: tuple[str, str] | None = None  # (old, new) texts of the comparison shown
+        self.status = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="run-bar"):
@@ -122,9 +124,26 @@ class DiffPane(RunningWork, Vertical):
 
         self.post_outcome(run, compare)
 
+    def mark_stale(self, editor_text: str, saved_text: str | None) -> None:
+        """Say so when the comparison shown no longer holds: the editor's text changed, or (against
+        the saved file) a save changed the other side. F6 compares again."""
+        if self.compared is None or self.running:
+            return
+        old, new = self.compared
+        why = ("the editor's text changed" if new != editor_text else
+               "the saved file changed" if self.base == SAVED_FILE and old != saved_text else None)
+        label = self.query_one("#diff-status", Label)
+        label.update(Text(f"Out of date: {why} since this comparison; F6 compares again. ", style=f"bold {WARN}")
+                     + Text(self.status, style="dim") if why else self.status)
+
+    def _status(self, text: str) -> None:
+        self.status = text
+        self.query_one("#diff-status", Label).update(text)
+
     def on_diff_finished(self, message: DiffFinished) -> None:
         if not self.run_over(message):
             return
+        self.compared = (message.old_source, message.new_source)
         self.query_one("#diff-source", Static).update(render_source_diff(message.old_source, message.new_source, message.label))
         self.query_one("#diff-structure", Static).update(render_structure(message.structure))
         table = self.query_one("#diff-table", DataTable)
@@ -135,12 +154,11 @@ class DiffPane(RunningWork, Vertical):
                                                                "so only the text and structure are compared.", style="dim"))
             self.query_one(Sparkline).data = []
             self.query_one("#diff-histogram", Static).update("")
-            self.query_one("#diff-status", Label).update(f"Compared with {message.label} (no cases loaded).")
+            self._status(f"Compared with {message.label} (no cases loaded).")
             return
         behaviour = self.behaviour = message.result.behaviour
         self.changes = [change for change in message.result.changes if change.status == "changed"]
-        self.query_one("#diff-status", Label).update(
-            f"Compared with {message.label}: {behaviour.changed:,} of {behaviour.cases:,} cases change.")
+        self._status(f"Compared with {message.label}: {behaviour.changed:,} of {behaviour.cases:,} cases change.")
         self.query_one("#diff-summary", Static).update(render_behaviour(behaviour, self.currency))
         self.query_one(Sparkline).data = [float(change.ceiling_delta) for change in self.changes]
         self.query_one("#diff-histogram", Static).update(render_histogram(behaviour))
@@ -199,10 +217,12 @@ def render_behaviour(behaviour: BehaviourDiff, currency: str) -> Group:
         (f"{behaviour.less:,}", f"bold {BAD}"), " a lower one\n",
         ("Total cost change ", "bold"), f"ceilings {money(behaviour.ceiling_delta)}, floors {money(behaviour.floor_delta)}")
     parts = [counts, lines]
-    if behaviour.transitions:
+    # Only cases that moved to another rule; a case that keeps its rule changed in some other way.
+    moves = {key: count for key, count in behaviour.transitions.items() if len(set(key.split(" -> "))) == 2}
+    if moves:
         parts.append(Text("\nRule changes (old → new)", style="bold"))
         parts += [Text(f"{count:>7,}  {key.replace(' -> ', ' → ')}") for key, count in
-                  sorted(behaviour.transitions.items(), key=lambda kv: -kv[1])[:8]]
+                  sorted(moves.items(), key=lambda kv: -kv[1])[:8]]
     return Group(*parts)
 
 

@@ -25,14 +25,13 @@ class RunningWork:
     worker: Worker | None
 
     def post_outcome(self, run: int, work) -> None:
-        """In the worker thread: run `work()` and post the message it returns. A cancellation or an
-        error becomes a `RunFailed` too: a bug must not take the editor, and unsaved work, down."""
+        """In the worker thread: run `work()` and post the message it returns, or a `RunFailed` when
+        it was cancelled. Any other error ends the worker (its workers never exit the app), and
+        `on_worker_state_changed` reports it: a bug must not take the editor, and unsaved work, down."""
         try:
             outcome = work()
         except RunCancelled:
             outcome = RunFailed(run, f"{self.NOUN} cancelled.", cancelled=True)
-        except Exception as error:
-            outcome = RunFailed(run, f"{self.NOUN} failed: {error}")
         self.post_message(outcome)
 
     def cancel(self) -> None:

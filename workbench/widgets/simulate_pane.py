@@ -1,4 +1,5 @@
-"""Simulate (F5): the historic cases replayed against the editor's current text, saved or not.
+"""Simulate (F5): the historic cases replayed against the editor's current text, saved or not; its
+first tab, Impact (`impact_view`), prices the text against the policy in force by itself.
 
 The replay runs in a worker thread (`qa.simulation.simulate`, the code `redress replay`
 runs) and only posts messages: progress, the result, or why it stopped. This pane's handlers own
@@ -29,6 +30,7 @@ from workbench.colors import BAD, GOOD, ODD, WARN
 from workbench.messages import RunFailed, RunProgress, SimulationFinished
 from qa.simulation import simulate
 from workbench.widgets.decision_view import DecisionView
+from workbench.widgets.impact_view import ImpactView
 from workbench.widgets.running import RunningWork
 
 COLUMNS = ("row", "id", "status", "floor", "ceiling", "offered", "rule", "approver")
@@ -76,6 +78,8 @@ class SimulatePane(RunningWork, Vertical):
             yield Label("Press F5 to replay the historic cases against the text in the editor.", id="simulate-status")
             yield ProgressBar(id="simulate-progress", show_eta=False)
         with TabbedContent(id="simulate-tabs"):
+            with TabPane("Impact", id="simulate-impact-tab"):
+                yield ImpactView(id="impact")
             with TabPane("Summary", id="simulate-summary-tab"):
                 with VerticalScroll():
                     yield Static(id="simulate-summary")
@@ -103,6 +107,7 @@ class SimulatePane(RunningWork, Vertical):
         bar = self.query_one(ProgressBar)
         bar.update(total=len(rows), progress=0)
         bar.display = True
+        self.query_one("#simulate-tabs", TabbedContent).active = "simulate-summary-tab"
         self.query_one("#simulate-status", Label).update(f"Simulating {len(rows):,} cases… (Escape cancels)")
         self.run_number += 1
         self.worker = self._simulate(self.run_number, source, path, rows)
