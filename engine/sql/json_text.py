@@ -7,10 +7,10 @@ gesture) are encoded once in Python, by the `json` module's own string encoder, 
 row by the rule's name. Amounts are SQL text, as `rows.decision_of` reads them. A text that can
 hold anything (the wording with a case's text in it, the notes, the names of routes and
 entitlements) is escaped in SQL: the backslash and the quote always, and every control character
-that one of the policy's own texts holds (a `\\n` in a `say` template); a row whose text still holds
-a control character after that (a case's text with a tab in a wording that has none) would need
-an escape SQL does not write, so its `ok` is false and the caller decides it with the compiled
-engine, as it does every row that is not ok. Nothing else in a decision's text needs escaping:
+that one of the policy's own texts holds (a `\\n` in a `say` template). Only the wording can show
+a case's own text; where it shows any other control character (a case's text with a tab, in a
+policy whose texts have none) the text would need an escape SQL does not write, so the row's `ok`
+is false and the caller decides it with the compiled engine, as it does every row that is not ok. Nothing else in a decision's text needs escaping:
 `ensure_ascii=False` writes every other character as it is, and a lone surrogate never reaches SQL
 (`qa.bulk_sources` marks its row).
 """
@@ -26,7 +26,6 @@ from dsl.model import Policy
 from engine.sql.compiler import CompiledPolicy
 from engine.sql.wording import joined, text
 
-CONTROL = "[\\x00-\\x1f]"  # a regular expression: the characters JSON writes escaped
 _KEY = "_json_rule"
 _CONSTANTS = ("_json_head", "_json_remedies", "_json_escalate", "_json_follow_up", "_json_gesture")
 
@@ -69,6 +68,9 @@ class _Escaper:
     def __init__(self, policy: Policy):
         held = {character for value in _policy_texts(policy) for character in value if character < " "}
         self.replaced = ["\\", '"', *sorted(held)]  # the backslash first: the other escapes hold one
+        # a regular expression for the characters JSON writes escaped that SQL leaves as they are
+        left = "".join(f"\\x{code:02x}" for code in range(0x20) if chr(code) not in held)
+        self.unescaped = f"[{left}]" if left else None
 
     def string(self, value: exp.Expression) -> exp.Expression:
         for character in self.replaced:
@@ -126,7 +128,8 @@ def decision_json(compiled: CompiledPolicy) -> exp.Select:
         ', "say": ', escape.string_or_null(decided("say")),
         piece("_json_follow_up"), extra, ', "notes": ', escape.strings(decided("notes")), "}")
     # Only the wording can show a case's own text; every other text is the policy's (escaped above).
-    printable = exp.Not(this=exp.RegexpLike(this=exp.Coalesce(this=decided("say"), expressions=[text("")]), expression=text(CONTROL)))
+    printable = exp.true() if escape.unescaped is None else exp.Not(this=exp.RegexpLike(
+        this=exp.Coalesce(this=decided("say"), expressions=[text("")]), expression=text(escape.unescaped)))
     query = exp.select(*(decided(name) for name in compiled.carried),
                        exp.alias_(exp.and_(decided("ok"), printable), "ok", quoted=True),
                        exp.alias_(document, "json", quoted=True)).from_(compiled.expression.subquery("decided"))
