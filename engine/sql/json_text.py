@@ -10,9 +10,9 @@ entitlements) is escaped in SQL: the backslash and the quote always, and every c
 that one of the policy's own texts holds (a `\\n` in a `say` template). Only the wording can show
 a case's own text; where it shows any other control character (a case's text with a tab, in a
 policy whose texts have none) the text would need an escape SQL does not write, so the row's `ok`
-is false and the caller decides it with the compiled engine, as it does every row that is not ok. Nothing else in a decision's text needs escaping:
-`ensure_ascii=False` writes every other character as it is, and a lone surrogate never reaches SQL
-(`qa.bulk_sources` marks its row).
+is false and the caller decides it with the compiled engine, as it does every row that is not ok.
+Nothing else in a decision's text needs escaping: `ensure_ascii=False` writes every other
+character as it is, and a lone surrogate never reaches SQL (`qa.bulk_sources` marks its row).
 """
 
 from __future__ import annotations
