@@ -195,11 +195,21 @@ class FieldType:
 
 
 @record
+class FieldBounds:
+    """`from LOW to HIGH` after a field's type: the values a case may carry, both included."""
+
+    low: Expr
+    high: Expr
+    span: Span = _span()
+
+
+@record
 class FieldDecl:
     name: Name
     type: FieldType
     default: Expr | None
     span: Span = _span()
+    bounds: FieldBounds | None = None
 
 
 @record

@@ -171,7 +171,41 @@ class _Checker:
             default = self._default(decl, kind, values, currency)
             if default is None:
                 return None
-        return CaseField(decl.name.name, kind, values, default, decl.span.line)
+        low, high = self._bounds(decl, kind, currency) if decl.bounds is not None else (None, None)
+        if low is not None and default is not None and not low <= default <= high:
+            self.sink.error(decl.default.span, "bounds", f"the default of `{decl.name.name}` lies outside its bounds",
+                            f"choose a default from {_literal_text(decl.bounds.low)} to {_literal_text(decl.bounds.high)}")
+        return CaseField(decl.name.name, kind, values, default, decl.span.line, low, high)
+
+    def _bounds(self, decl: ast.FieldDecl, kind: str, currency) -> tuple[Decimal | None, Decimal | None]:
+        """`from LOW to HIGH`: literals of the field's own type, LOW <= HIGH, money never below zero."""
+        bounds = decl.bounds
+        if kind not in (MONEY, NUMBER, INTEGER):
+            self.sink.error(bounds.span, "bounds", f"only money, number and integer fields take `from ... to ...`",
+                            f"`{decl.name.name}` is declared as {kind if kind != ENUM else 'a choice'}")
+            return None, None
+        found = []
+        for expr in (bounds.low, bounds.high):
+            if _is_money(expr):
+                ExpressionChecker(self.sink, {}, currency).type_of(expr)  # reports a foreign currency
+            value = _literal_value(expr)
+            fits = isinstance(value, Decimal) and _is_money(expr) == (kind == MONEY) and not isinstance(expr, ast.Percent)
+            if fits and kind == INTEGER and value != value.to_integral_value():
+                fits = False
+            if not fits:
+                wanted = {MONEY: "an amount such as `$0`", NUMBER: "a number such as `0`", INTEGER: "a whole number such as `0`"}[kind]
+                self.sink.error(expr.span, "bounds", f"a bound of `{decl.name.name}` must be {wanted}", f"`{decl.name.name}` is declared as {kind}")
+                return None, None
+            found.append(value)
+        low, high = found
+        if low > high:
+            self.sink.error(bounds.span, "bounds", f"the bounds of `{decl.name.name}` are the wrong way round",
+                            f"write the lower bound first: `from {_literal_text(bounds.high)} to {_literal_text(bounds.low)}`")
+            return None, None
+        if kind == MONEY and low < 0:
+            self.sink.error(bounds.low.span, "bounds", "a money amount in a case is never negative", "start the bounds at `$0` or above")
+            return None, None
+        return low, high
 
     def _default(self, decl: ast.FieldDecl, kind: str, values: tuple[str, ...], currency):
         expr = decl.default
@@ -186,6 +220,10 @@ class _Checker:
             TEXT: isinstance(expr, ast.Text),
             ENUM: isinstance(expr, ast.Name) and expr.name in values,
         }[kind]
+        if ok and kind == MONEY and value < 0:
+            self.sink.error(expr.span, "bounds", f"the default of `{decl.name.name}` is negative, but a money amount in a case never is",
+                            "use `$0` or more")
+            return None
         if ok:
             return value
         if kind == ENUM and isinstance(expr, ast.Name):
@@ -301,6 +339,10 @@ def _first_span(statements) -> ast.Span:
 
 def _is_money(expr) -> bool:
     return isinstance(expr, ast.Money) or (isinstance(expr, ast.Negate) and isinstance(expr.operand, ast.Money))
+
+
+def _literal_text(expr) -> str:
+    return "-" + _literal_text(expr.operand) if isinstance(expr, ast.Negate) else getattr(expr, "text", "?")
 
 
 def _literal_value(expr):

@@ -35,6 +35,7 @@ CODES: dict[str, Code] = {code.name: code for code in (
     Code("reserved", ERROR, "a field named like a key Redress reads itself (`id`, the case's identifier)"),
     Code("naming", ERROR, "a field, let, value, role or remedy name that is not lowercase snake_case"),
     Code("unknown-type", ERROR, "a field type that is not money, number, integer, bool, text or `one of`"),
+    Code("bounds", ERROR, "`from ... to ...` bounds on a field that takes none, the wrong way round or of the wrong type, a negative money bound, or a default outside them"),
     Code("unknown-name", ERROR, "an expression reads a field or let that is not declared"),
     Code("unknown-function", ERROR, "a call of a function other than `min` and `max`"),
     Code("unknown-value", ERROR, "a choice value that the field does not list"),

@@ -259,7 +259,8 @@ def _statement_lines(statement: ast.Statement) -> list[_Line]:
 def _field_code(item: ast.FieldDecl) -> str:
     kind = item.type.name if item.type.name is not None else "one of " + _names(item.type.values)
     default = "" if item.default is None else " = " + format_expression(item.default)
-    return f"{item.name.name}: {kind}{default}"
+    bounds = "" if item.bounds is None else f" from {format_expression(item.bounds.low)} to {format_expression(item.bounds.high)}"
+    return f"{item.name.name}: {kind}{bounds}{default}"
 
 
 def _role_code(role: ast.AuthorityRole) -> str:

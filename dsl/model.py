@@ -21,13 +21,17 @@ FIELD_TYPES = (MONEY, NUMBER, INTEGER, BOOL, TEXT)
 
 @record
 class CaseField:
-    """A field of the `case` block. `default` is None for a required field."""
+    """A field of the `case` block. `default` is None for a required field. `low` and `high` are
+    the bounds of `from LOW to HIGH` (both included), None where the field has none; a money field
+    is never negative whether or not it has bounds."""
 
     name: str
     kind: str
     values: tuple[str, ...] = ()
     default: Decimal | bool | str | None = None
     line: int = 0
+    low: Decimal | None = None
+    high: Decimal | None = None
     note: str | None = None  # the comment after the field (`price: money  # what the customer paid`)
 
     @property

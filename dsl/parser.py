@@ -146,9 +146,13 @@ class _ToAst(Transformer):
     def enum_type(self, meta, children):
         return ast.FieldType(None, children[0], _span(meta))
 
+    def field_bounds(self, meta, children):
+        low, high = children
+        return ast.FieldBounds(low, high, _span(meta))
+
     def field_decl(self, meta, children):
-        name, field_type, default = children
-        return ast.FieldDecl(self._name(name), field_type, default, _span(meta))
+        name, field_type, bounds, default = children
+        return ast.FieldDecl(self._name(name), field_type, default, _span(meta), bounds)
 
     def case_block(self, meta, children):
         return ast.CaseBlock(tuple(children), _span(meta))

@@ -168,10 +168,33 @@ def _compile_reader(policy: Policy) -> Callable[[Mapping], dict]:
         elif field.kind == BOOL:
             lines += ["    elif x == 'false' or x is False:", "        x = False", "    elif x == 'true' or x is True:", "        x = True"]
         lines += ["    else:", f"        x = general{index}(x)", f"    values[{field.name!r}] = x"]
+        low, high = value_range(field)
+        if low is not None or high is not None:
+            namespace[f"outside{index}"] = partial(_outside, field)
+            tests = ([f"x < {low!r}"] if low is not None else []) + ([f"x > {high!r}"] if high is not None else [])
+            namespace["Decimal"] = Decimal
+            lines += [f"    if {' or '.join(tests)}:", f"        outside{index}(x)"]
     lines.append("    return values")
     namespace["_missing"] = _missing
     exec(compile("\n".join(lines) + "\n", f"<case reader for {policy.path}>", "exec"), namespace)
     return namespace["read_values"]
+
+
+def value_range(field: CaseField) -> tuple[Decimal | None, Decimal | None]:
+    """The values a case may carry for a number field: its `from ... to ...` bounds, and for
+    money never below zero."""
+    if field.kind not in (MONEY, NUMBER, INTEGER):
+        return None, None
+    low = field.low if field.low is not None else (Decimal(0) if field.kind == MONEY else None)
+    return low, field.high
+
+
+def _outside(field: CaseField, value: Decimal):
+    low, high = value_range(field)
+    if field.low is None and field.high is None:
+        raise CaseError(field.name, f"`{field.name}` cannot be negative: {value}", "an amount of 0 or more")
+    expected = f"a value from {format(low, 'f')} to {format(high, 'f')}"
+    raise CaseError(field.name, f"`{field.name}` is {value}, outside its bounds", expected)
 
 
 def _convert(field: CaseField, value: Any):

@@ -93,7 +93,7 @@ def _derive_source(policy: Policy, writer: SourceWriter) -> list[str]:
     return lines
 
 
-def _group_field(policy: Policy) -> str | None:
+def group_field(policy: Policy) -> str | None:
     """The enumeration field that most rules test with `is` at the top of their condition."""
     counts: Counter[str] = Counter()
     for rule in policy.guidelines:
@@ -129,7 +129,7 @@ def _first_rule_source(policy: Policy, writer: SourceWriter) -> list[str]:
     values with the same candidate rules share one generated function, and `first_rule` picks the
     function from a dict by the case's value. The source grows with the number of distinct
     candidate lists, not with values x rules, so a `one of` with 10,000 values stays cheap."""
-    group = _group_field(policy)
+    group = group_field(policy)
     if group is None:
         candidates = [(i, _in_source_order(r.condition)) for i, r in enumerate(policy.guidelines)]
         return _rule_chain("first_rule", policy, candidates, writer)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField, Policy
-from engine.cases import BOOL_TEXT_PATTERN, CASE_ID_KEY, LARGEST, MAX_DECIMALS, describe_type
+from engine.cases import BOOL_TEXT_PATTERN, CASE_ID_KEY, LARGEST, MAX_DECIMALS, describe_type, value_range
 
 _DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
 
@@ -47,6 +47,11 @@ def _field_schema(field: CaseField) -> dict:
         schema["type"] = "string"
     elif field.kind == ENUM:
         schema["enum"] = list(field.values)
+    low, high = value_range(field)
+    if low is not None:
+        schema["minimum"] = low  # applies to JSON numbers; a decimal string is checked by the case reader
+    if high is not None:
+        schema["maximum"] = high
     if not field.required:
         _allow_null(schema)  # null, like leaving the field out, means "use the default"
         default = field.default

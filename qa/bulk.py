@@ -217,7 +217,7 @@ class BulkReplay:
             yield from batch.outcomes
 
     def _tally(self, unit: Unit, groups: list, python_outcomes: list[CaseOutcome]) -> Tally:
-        tally = Tally()
+        tally = Tally(Decimal(0).scaleb(-self.minor))  # a total no case adds to is shown to the cent, as case by case
         first_rows: dict[str, int] = {}
         for rule, status, _, first, *_ in groups:
             if rule is not None and status != "python":

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 from dsl import ast
 from dsl.currency import quantum
 from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField, Policy
-from engine.cases import CASE_ID_KEY, OFFERED_KEY, CaseError
+from engine.cases import CASE_ID_KEY, OFFERED_KEY, CaseError, value_range
 from engine.decide import load_engine
 
 ORDERED_PAIRS = (("cost", "price"), ("current_price", "requested_price"), ("repair_cost", "replacement_cost"))
@@ -72,6 +72,16 @@ def thresholds(policy: Policy) -> tuple[dict[str, list[Decimal]], list[Decimal],
     return {name: sorted(values) for name, values in by_field.items()}, sorted(money), sorted(numbers)
 
 
+def _within(field: CaseField, number: Decimal) -> Decimal:
+    """A drawn value moved inside the field's `from ... to ...` bounds (and never below zero for money)."""
+    low, high = value_range(field)
+    if low is not None and number < low:
+        number = low
+    if high is not None and number > high:
+        number = high
+    return number
+
+
 class _CaseDrawer:
     def __init__(self, policy: Policy, rng: random.Random):
         self.policy = policy
@@ -106,10 +116,10 @@ class _CaseDrawer:
     def _value(self, field: CaseField) -> Any:
         if field.kind == MONEY:
             near = self._near_threshold(field, self.money_constants)
-            return self._text(self._money(field) if near is None else near)
+            return self._text(_within(field, self._money(field) if near is None else near))
         if field.kind in (NUMBER, INTEGER):
             near = self._near_threshold(field, self.number_constants)
-            number = self._count(field) if near is None else near
+            number = _within(field, self._count(field) if near is None else near)
             return int(number.to_integral_value()) if field.kind == INTEGER else format(number.normalize(), "f")
         if field.kind == BOOL:
             usual = field.default if field.default is not None else False
@@ -171,7 +181,7 @@ class _CaseDrawer:
         for low, high in self.pairs:
             if low in case and high in case and Decimal(case[high]) > 0:
                 share = rng.uniform(0.3, 0.9) if rng.random() < 0.9 else rng.uniform(0.9, 1.3)
-                case[low] = self._text(max(Decimal(case[high]) * Decimal(str(round(share, 3))), self.cent))
+                case[low] = self._text(_within(self.policy.field_named(low), max(Decimal(case[high]) * Decimal(str(round(share, 3))), self.cent)))
 
     def _left_out(self, key: str, value: Any) -> bool:
         """An optional field at its default is often not written at all, as in real exports."""

@@ -8,7 +8,9 @@
 
 `expect` holds any subset of the decision's keys. Amounts compare as exact decimals (`30`, `30.0`
 and `"30.00"` all match "30.00"); each expected note needs only to appear within one actual note;
-`expect: {error: {field: price}}` expects the case to be rejected. The YAML is read as a YAML case
+`expect: {error: {field: price}}` expects the case to be rejected. A `properties:` list states what
+must hold over every possible case (`analysis.properties` describes the shapes); `redress test`
+proves each one or shows the counterexample. The YAML is read as a YAML case
 file is (`qa.casefiles.DecimalLoader`): numbers as exact decimals, never floats, and dates as the
 text written.
 """
@@ -87,9 +89,11 @@ def run_file(path: str, engine_kind: str = "durable") -> FileReport:
         return report
     report.policy = engine.policy.path
     reached = {"rule": set(), "entitlement": set(), "route": set()}
-    for index, test in enumerate(document["tests"]):
-        outcome = _run_test(path, lines[index], index, test, engine, reached)
+    for index, test in enumerate(document.get("tests", [])):
+        outcome = _run_test(path, lines["tests"][index], index, test, engine, reached)
         report.outcomes.append(outcome)
+    for index, spec in enumerate(document.get("properties", [])):
+        report.outcomes.append(_check_property(path, lines["properties"][index], index, spec, engine.policy))
     policy = engine.policy
     report.uncovered = {
         "rules": [g.name for g in policy.guidelines if g.name not in reached["rule"]],
@@ -99,7 +103,7 @@ def run_file(path: str, engine_kind: str = "durable") -> FileReport:
     return report
 
 
-def load_test_file(path: str) -> tuple[dict, list[int]]:
+def load_test_file(path: str) -> tuple[dict, dict[str, list[int]]]:
     try:
         with open(path, encoding="utf-8") as handle:
             loader = DecimalLoader(handle.read())
@@ -116,11 +120,32 @@ def load_test_file(path: str) -> tuple[dict, list[int]]:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
         raise TestFileError(f"{where}: not valid YAML: {getattr(error, 'problem', error)}") from None
-    if not isinstance(document, dict) or "policy" not in document or not isinstance(document.get("tests"), list):
-        raise TestFileError(f"{path}: a test file is a mapping with `policy: FILE` and `tests:` (a list)")
-    tests_node = next(value for key, value in root.value if key.value == "tests")
-    lines = [item.start_mark.line + 1 for item in tests_node.value]
-    return document, lines
+    if (not isinstance(document, dict) or "policy" not in document or not ({"tests", "properties"} & document.keys())
+            or not all(isinstance(document.get(key, []), list) for key in ("tests", "properties"))):
+        raise TestFileError(f"{path}: a test file is a mapping with `policy: FILE` and `tests:` or `properties:` (lists)")
+    lines = {key.value: [item.start_mark.line + 1 for item in value.value]
+             for key, value in root.value if key.value in ("tests", "properties")}
+    return document, {"tests": lines.get("tests", []), "properties": lines.get("properties", [])}
+
+
+def _check_property(path: str, line: int, index: int, spec: Any, policy) -> TestOutcome:
+    """A property is proved over every case by the solver, or refuted with a counterexample
+    (`analysis.properties`); one the solver cannot decide in its time limit is an error."""
+    from analysis.properties import PropertyError, check_property
+
+    if not isinstance(spec, dict) or not spec.get("name"):
+        return TestOutcome(path, f"property #{index + 1}", line, "error", error="a property needs a `name` and one statement")
+    name = f"property: {spec['name']}"
+    timeout = spec.get("timeout", 5)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, Decimal)) or timeout <= 0:
+        return TestOutcome(path, name, line, "error", error=f"`timeout` is a number of seconds, not {timeout!r}")
+    try:
+        outcome = check_property(policy, spec, float(timeout))
+    except PropertyError as error:
+        return TestOutcome(path, name, line, "error", error=str(error))
+    if outcome.status == "unknown":
+        return TestOutcome(path, name, line, "error", error=f"not proved or refuted: {outcome.reason}")
+    return TestOutcome(path, name, line, outcome.status, outcome.mismatches)
 
 
 def _engine_for(path: str, document: dict, engine_kind: str) -> Engine:

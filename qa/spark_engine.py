@@ -208,7 +208,7 @@ class SparkReplay:
                     outcomes.append(outcome)
             by_python = python([batch.raw(i) for i in sorted(handed_back)])
             outcomes = sorted(outcomes + by_python.outcomes, key=lambda outcome: outcome.row)
-            tally = Tally()
+            tally = Tally(quantum(self.policy.currency) * 0)  # totals no case adds to, to the cent
             for outcome in outcomes:
                 tally.add(outcome)
             extra = _extra_columns(batch, known, by_python.extra_columns)

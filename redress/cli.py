@@ -110,6 +110,23 @@ def check(files: tuple[str, ...], strict: bool, output_format: str) -> None:
     sys.exit(ExitCode.FINDINGS if errors or (strict and warnings) else ExitCode.OK)
 
 
+# ---------------------------------------------------------------- analyze
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--timeout", type=click.FloatRange(min=0.01), default=5.0, show_default=True,
+              help="Seconds the solver may spend on each question; a question it cannot decide is reported as unknown.")
+@format_option
+def analyze(files: tuple[str, ...], timeout: float, output_format: str) -> None:
+    """Find what each policy does over every possible case: rules that never apply, uncovered
+    cases, ranges that contradict themselves or an entitlement, and more, each with a witness case.
+
+    Exit 0 when there is no error or warning, 1 when there is, 2 when a policy does not check."""
+    wants_json(output_format)
+    from redress.analyze_command import run_analyze
+
+    sys.exit(run_analyze(files, output_format, timeout))
+
+
 # ---------------------------------------------------------------- fmt
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
@@ -280,8 +297,12 @@ def replay(policy, cases, input_format, engine_kind, spark_master, workers, outp
 @workers_option
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write every case's old and new decision here.")
 @click.option("--color/--no-color", default=None, help="Color the source diff (default: when stdout is a terminal).")
+@click.option("--prove", is_flag=True, help="Also prove, over every possible case, whether the versions decide alike (z3).")
+@click.option("--timeout", type=click.FloatRange(min=0.01), default=5.0, show_default=True,
+              help="With --prove: seconds the solver may spend on each question.")
 @format_option
-def diff(old, new, cases_path, input_format, engine_kind, spark_master, workers, out_path, color, output_format) -> None:
+def diff(old, new, cases_path, input_format, engine_kind, spark_master, workers, out_path, color, prove, timeout,
+         output_format) -> None:
     """Compare two versions of a policy: text, structure, and with --cases, their decisions.
 
     With --cases, a case changed when any decision field differs (rule, amounts, approver, wording,
@@ -292,8 +313,10 @@ def diff(old, new, cases_path, input_format, engine_kind, spark_master, workers,
     from redress.diff_command import run_diff
 
     check_spark_master(engine_kind, spark_master)
+    if not prove and click.get_current_context().get_parameter_source("timeout") != click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--timeout applies to --prove")
     sys.exit(run_diff(old, new, cases_path, input_format, engine_kind, workers or default_workers(), output_format,
-                      out_path, color, spark_master))
+                      out_path, color, spark_master, timeout if prove else None))
 
 
 @cli.group()

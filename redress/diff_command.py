@@ -20,6 +20,7 @@ from redress.inputs import load_checked_policy
 from redress.outcome_files import RowWriter
 from redress.output import ExitCode, emit, emit_json, fail, say, warn
 from redress.progress import Progress
+from redress.prove_report import proof_text, prove_versions
 from redress.replay_command import truncated_last_line
 
 CHANGE_COLUMNS = ["row", "id", "status", "fields", *(f"{side}_{name}" for name in DECISION_FIELDS for side in ("old", "new")),
@@ -28,19 +29,27 @@ CHANGE_COLUMNS = ["row", "id", "status", "fields", *(f"{side}_{name}" for name i
 
 def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format: str | None, engine_kind: str,
              workers: int, output_format: str, out_path: str | None, color: bool | None,
-             spark_master: str | None = None) -> int:
+             spark_master: str | None = None, prove_timeout: float | None = None) -> int:
+    """With `prove_timeout`, the `proof` over every possible case is added (redress/prove_report.py),
+    and a change counts when the proof finds one, not when only the text changed."""
     old, new = load_checked_policy(old_path), load_checked_policy(new_path)
     structure = compare_policies(old.policy, new.policy)
     text_changed = old.source != new.source
     result = {"old": _identity(old.policy, old_path), "new": _identity(new.policy, new_path),
               "structure": {name: section.to_json() for name, section in structure.items()}, "source_changed": text_changed}
     report = [_source_diff(old.source, new.source, old_path, new_path, _use_color(color)), _structure_text(structure)]
+    proof = prove_versions(old.policy, new.policy, prove_timeout) if prove_timeout is not None else None
+    if proof is not None:
+        result["proof"] = proof
+    proved_change = proof is not None and proof["equivalent"] is not True
+    proof_report = [proof_text(proof)] if proof is not None else []
     if cases_path is None:
         if output_format == "json":
             emit_json(result)
         else:
-            emit("\n".join(report))
-        return ExitCode.FINDINGS if text_changed else ExitCode.OK
+            emit("\n".join([*report, *proof_report]))
+        changed = proved_change if proof is not None else text_changed
+        return ExitCode.FINDINGS if changed else ExitCode.OK
     behaviour = BehaviourDiff()
     try:
         differ, fallback = diff_engine((old.source, old_path), (new.source, new_path), engine_kind, workers, spark_master)
@@ -66,12 +75,12 @@ def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format:
     if output_format == "json":
         emit_json(result)
     else:
-        emit("\n".join([*report, _behaviour_text(behaviour, new.policy.currency, cases_path)]))
+        emit("\n".join([*report, _behaviour_text(behaviour, new.policy.currency, cases_path), *proof_report]))
     truncated = truncated_last_line(case_file, cases_path) if behaviour.invalid else None
     if truncated:
         say(f"redress: error: {truncated}")
         return ExitCode.INPUT_ERROR
-    return ExitCode.FINDINGS if behaviour.differs else ExitCode.OK
+    return ExitCode.FINDINGS if behaviour.differs or proved_change else ExitCode.OK
 
 
 def _identity(policy, path: str) -> dict:

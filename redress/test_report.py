@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from redress.output import ExitCode, emit, emit_json, fail, say
+from redress.output import ExitCode, emit, emit_json, fail, say, to_json_line
 from qa.policy_tests import FileReport, discover, run_file
 
 
@@ -52,6 +52,9 @@ def _print_text(reports: list[FileReport], coverage: bool) -> None:
                 emit(f"         {outcome.error}")
             for mismatch in outcome.mismatches:
                 emit(f"         {mismatch['key']}: expected {mismatch['expected']!r}, got {mismatch['actual']!r}")
+                for label in ("case", "compared_with"):
+                    if label in mismatch:
+                        emit(f"         {label.replace('_', ' ')}: {to_json_line(mismatch[label])}")
         if coverage:
             missed = [f"{kind[:-1]} \"{name}\"" for kind, names in report.uncovered.items() for name in names]
             emit("  coverage: every rule, entitlement and route was reached" if not missed

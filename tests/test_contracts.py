@@ -16,14 +16,14 @@ from conftest import EXAMPLE_POLICY, REPO
 
 
 def test_import_linter_contracts_are_kept() -> None:
-    """The layers run one way (redress | workbench > qa | negotiation > engine > dsl) and the core never loads the UI."""
+    """The layers run one way (redress | workbench > qa | negotiation > analysis > engine > dsl) and the core never loads the UI."""
     lint_imports = Path(sys.executable).with_name("lint-imports")
     assert lint_imports.exists(), "import-linter is a test dependency: pip install -e '.[test]'"
     result = subprocess.run([str(lint_imports), "--no-cache"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
-    assert "Layers: redress | workbench > qa | negotiation > engine > dsl KEPT" in result.stdout
-    assert "The core (dsl, engine, qa, negotiation) never imports the UI KEPT" in result.stdout
+    assert "Layers: redress | workbench > qa | negotiation > analysis > engine > dsl KEPT" in result.stdout
+    assert "The core (dsl, engine, analysis, qa, negotiation) never imports the UI KEPT" in result.stdout
 
 
 def test_every_root_package_is_under_a_layer_contract() -> None:

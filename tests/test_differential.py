@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from dsl import ast
 from dsl.checker import check_file, check_source
 from dsl.model import BOOL, ENUM, INTEGER, TEXT, Policy
-from engine.cases import CaseError
+from engine.cases import CaseError, value_range
 from engine.decide import load_engine
 
 TESTS = Path(__file__).resolve().parent
@@ -122,8 +122,8 @@ class CaseGenerator:
                 return r.choice(self.texts)
             return "".join(r.choice(string.ascii_letters + " ") for _ in range(r.randrange(8)))
         if field.kind == INTEGER:
-            return r.choice(self.whole_numbers) if r.random() < 0.8 else r.randrange(-10**6, 10**6)
-        number = self._number()
+            return int(self._admitted(field, r.choice(self.whole_numbers) if r.random() < 0.8 else r.randrange(-10**6, 10**6)))
+        number = self._admitted(field, self._number())
         shape = r.random()
         if shape < 0.6:
             return format(number, "f")  # a JSON string, as a case file may write an amount
@@ -132,6 +132,18 @@ class CaseGenerator:
         if shape < 0.99:
             return number  # a JSON number, read as a Decimal
         return str(number)  # sometimes "1E+20": refused by both engines alike
+
+    def _admitted(self, field, number):
+        """Mostly a value the case reader admits (moved onto the nearer bound, where the answers
+        change); one time in ten left outside it, so the refusal is compared too."""
+        low, high = value_range(field)
+        if self.random.random() < 0.1:
+            return number
+        if low is not None and number < low:
+            return low
+        if high is not None and number > high:
+            return high
+        return number
 
     def _number(self) -> Decimal:
         r = self.random

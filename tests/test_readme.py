@@ -60,3 +60,10 @@ def test_the_error_example_is_what_check_prints(walkthrough: Path) -> None:
     result = _run("check", "my_store.policy", cwd=walkthrough)
     assert result.returncode == 1
     assert result.stdout.strip() == shown.strip()
+
+
+def test_the_analyze_example_is_what_analyze_prints(walkthrough: Path) -> None:
+    shown = next(b for b in _blocks() if b.startswith("my_store.policy:30:15"))
+    result = _run("analyze", "my_store.policy", cwd=walkthrough)
+    assert result.returncode == 1
+    assert shown in result.stdout

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField
+from engine.cases import value_range
 from engine.sql.digits import Digits
 from engine.sql.expressions import Value, column, constant, decimal
 
@@ -101,6 +102,19 @@ def _number(raw: exp.Expression, source: ColumnType, digits: Digits, integer: bo
     return exp.false(), exp.Null(), exp.Null()
 
 
+def _in_range(field: CaseField, good: exp.Expression, value: exp.Expression) -> exp.Expression:
+    """`good`, and the value within what the case reader admits: the field's `from ... to ...`
+    bounds, and never a negative amount of money. A row outside them is left to the compiled
+    engine, which refuses it with the reason and row number."""
+    low, high = value_range(field)
+    checks = [good]
+    if low is not None:
+        checks.append(exp.GTE(this=value.copy(), expression=constant(low).sql))
+    if high is not None:
+        checks.append(exp.LTE(this=value.copy(), expression=constant(high).sql))
+    return exp.and_(*checks, copy=False)
+
+
 def decimal_text(raw: exp.Expression) -> exp.Expression:
     """`format(Decimal(text), "f")` of a fast-path number text: no `+`, no leading zeros, `.5` as
     `0.5`, `5.` as `5`, the decimals as written."""
@@ -141,6 +155,7 @@ def read_field(field: CaseField, column_name: str | None, source: ColumnType, di
     text = None
     if numeric:
         good, value, text = _number(raw, source, digits, field.kind == INTEGER)
+        good = _in_range(field, good, value)
     elif field.kind == BOOL:
         if source.family == "text":
             good, value = exp.In(this=raw, expressions=[exp.Literal.string("true"), exp.Literal.string("false")]), \
