@@ -159,19 +159,44 @@ def _chunks(stream) -> Iterator[tuple[bytes, bool]]:
 
 
 # ---------------------------------------------------------------- rows from the Python readers
-def _as_text(value, kind: str | None) -> str | None:
-    """The value as SQL text when SQL can check it exactly as Python does, else None."""
+# Built column by column (a list comprehension per field), not cell by cell: a row's cells are looked
+# at in C-speed loops and only the odd value takes a function call. A row marked for the compiled
+# engine keeps whatever text its other cells have: SQL's answer for it is never used.
+_ABSENT = object()  # the key is not in the row (JSON null is None, a value SQL cannot check)
+_UNCHECKED = object()  # a value SQL cannot check as Python does
+_NUMERIC = (MONEY, NUMBER, INTEGER, "offered")
+
+
+def _as_text(value, kind: str | None):
+    """A value that is not a `str`, as SQL text when SQL can check it exactly as Python does; None
+    when the key is absent; `_UNCHECKED` otherwise."""
+    if value is _ABSENT:
+        return None
     cls = value.__class__
-    if cls is str:
-        return value
     if cls is bool:
-        return ("true" if value else "false") if kind == BOOL else None
-    if cls in (int, Decimal) and kind in (MONEY, NUMBER, INTEGER, "offered"):
+        return ("true" if value else "false") if kind == BOOL else _UNCHECKED
+    if cls in (int, Decimal) and kind in _NUMERIC:
         return str(value)
-    return None
+    return _UNCHECKED
+
+
+def _texts(datas: list[dict], name: str, kind: str) -> list:
+    """The column `name` as SQL text (`_UNCHECKED` where SQL cannot check the value); the common
+    classes of the field's kind are written inline, the rest go through `_as_text`."""
+    if kind in _NUMERIC:
+        return [value if (value := data.get(name, _ABSENT)).__class__ is str
+                else str(value) if value.__class__ is Decimal or value.__class__ is int else _as_text(value, kind)
+                for data in datas]
+    if kind == BOOL:
+        return [value if (value := data.get(name, _ABSENT)).__class__ is str
+                else "true" if value is True else "false" if value is False else _as_text(value, kind)
+                for data in datas]
+    return [value if (value := data.get(name, _ABSENT)).__class__ is str else _as_text(value, kind) for data in datas]
 
 
 def _readable_id(value) -> bool:
+    if value is None or value.__class__ is int or (value.__class__ is str and value.isascii()):
+        return True
     try:
         read_case_id(value)
     except CaseError:
@@ -190,36 +215,31 @@ def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str], strict: 
                 break
         if not batch:
             return
-        names = dict.fromkeys(kinds)
-        python = []
-        columns: dict[str, list] = {name: [None] * len(batch) for name in names}
-        for index, row in enumerate(batch):
-            data = row.data
-            if data is None:
-                python.append(index)
-                continue
-            for key, value in data.items():
-                if strict and key not in allowed:
-                    python.append(index)
-                    break
-                if key == CASE_ID_KEY:
-                    if not _readable_id(value):  # SQL carries the id unread: the case reader reads it
-                        python.append(index)
-                        break
-                    continue
-                if key not in columns:
-                    continue
-                as_text = _as_text(value, kinds[key])
-                if as_text is None:
-                    python.append(index)
-                    break
-                columns[key][index] = as_text
-        table = {name: _text_array(values, python) for name, values in columns.items()}
+        datas = [row.data for row in batch]
+        python = [index for index, data in enumerate(datas) if data is None]
+        if python:
+            datas = [{} if data is None else data for data in datas]
+        if strict:  # a key that is no field (nor `id`)
+            python += [index for index, data in enumerate(datas) if not allowed.issuperset(data)]
+        # SQL carries the id unread: the case reader reads it
+        python += [index for index, data in enumerate(datas) if CASE_ID_KEY in data and not _readable_id(data[CASE_ID_KEY])]
+        table = {}
+        for name, kind in kinds.items():
+            texts = _texts(datas, name, kind)
+            if texts.count(_UNCHECKED):
+                unchecked = [index for index, text in enumerate(texts) if text is _UNCHECKED]
+                python += unchecked
+                for index in unchecked:
+                    texts[index] = None
+            table[name] = _text_array(texts, python)
         table[ROW] = pa.array([row.number for row in batch], pa.int64())
         table[INDEX] = pa.array(range(len(batch)), pa.int64())
-        forced = set(python)  # after the text columns, which may add rows
-        table[PYTHON] = pa.array([index in forced for index in range(len(batch))], pa.bool_())
-        yield Batch(pa.table(table), batch.__getitem__, sorted(forced))
+        forced = sorted(set(python))
+        marked = [False] * len(batch)
+        for index in forced:
+            marked[index] = True
+        table[PYTHON] = pa.array(marked, pa.bool_())
+        yield Batch(pa.table(table), batch.__getitem__, forced)
         if len(batch) < BATCH_ROWS:
             return
 
@@ -227,9 +247,12 @@ def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str], strict: 
 def _text_array(values: list, python: list[int]) -> pa.Array:
     """A text column; a value Arrow cannot hold as UTF-8 (a lone surrogate) or that SQL text would
     not keep as Python does (a NUL) is left out and its row marked for the compiled engine."""
+    import pyarrow.compute as pc
+
     try:
-        if not any(value is not None and "\x00" in value for value in values):
-            return pa.array(values, pa.string())
+        array = pa.array(values, pa.string())
+        if not pc.any(pc.match_substring(array, "\x00")).as_py():
+            return array
     except UnicodeEncodeError:
         pass
     kept = []
