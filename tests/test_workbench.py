@@ -49,6 +49,7 @@ def pilot_test(scenario):
 
 def make_app(policy: Path, cases: Path | None = None, **options) -> WorkbenchApp:
     options.setdefault("impact_delay", 3600)  # the Impact tab prices a change only in the tests that ask for it
+    options.setdefault("analysis_delay", 3600)  # and the analysis runs only in the tests that call it (`analyze_now`)
     options.setdefault("clock", lambda: "2026-11-20T10:00:00Z")
     options.setdefault("user", lambda: "maria")
     return WorkbenchApp(str(policy), str(cases) if cases else None, cursor_blink=False, **options)

@@ -33,6 +33,7 @@ from qa.simulation import SAMPLE_CASES, LoadedCases, cases_beside, generated_cas
 
 THEMES = ("textual-dark", "textual-light")
 IMPACT_DELAY = 0.5  # seconds after the text checks clean before its cost is computed again
+ANALYSIS_DELAY = 0.5  # and before it is analysed over every possible case (`redress analyze`)
 
 
 class WorkbenchApp(App[int]):
@@ -47,7 +48,7 @@ class WorkbenchApp(App[int]):
     def __init__(self, policy_path: str | None = None, cases_path: str | None = None, *, theme: str = THEMES[0],
                  clock: Callable[[], str] = utc_now, user: Callable[[], str] = current_user,
                  autosave_seconds: float = AUTOSAVE_SECONDS, cursor_blink: bool = True,
-                 impact_delay: float = IMPACT_DELAY) -> None:
+                 impact_delay: float = IMPACT_DELAY, analysis_delay: float = ANALYSIS_DELAY) -> None:
         super().__init__()
         self.document = PolicyDocument.open(policy_path)
         self.cases_path = cases_path or cases_beside(policy_path)
@@ -57,6 +58,7 @@ class WorkbenchApp(App[int]):
         self.autosave: Autosave | None = None
         self.autosave_seconds = autosave_seconds
         self.impact_delay = impact_delay
+        self.analysis_delay = analysis_delay
         self.cursor_blink = cursor_blink
         self.initial_theme = theme
         if self.document.path:

@@ -22,6 +22,21 @@ class CheckFinished(Message):
 
 
 @dataclass
+class AnalysisFinished(Message):
+    """`redress analyze`'s findings for one generation of the editor's text (which checked clean)."""
+
+    generation: int
+    findings: list
+
+
+@dataclass
+class LoadWitness(Message):
+    """Load a finding's witness case into Try a case."""
+
+    case: dict
+
+
+@dataclass
 class EngineBuilt(Message):
     """A compiled engine for the checked policy with this digest (built only when a case is tried)."""
 

@@ -26,9 +26,10 @@ from dsl.incremental import IncrementalChecker
 from workbench.colors import BAD, GOOD, WARN
 from workbench.completion import Vocabulary
 from qa.history import HistoryError, Version
-from workbench.messages import CheckFinished, JumpTo, PublishChecked, VersionChosen
+from workbench.messages import AnalysisFinished, CheckFinished, JumpTo, LoadWitness, PublishChecked, VersionChosen
 from qa.publish import publish_verdict
 from workbench.screens.dialogs import ConfirmDialog
+from workbench.widgets.case_form import CaseForm
 from workbench.widgets.case_pane import CasePane
 from workbench.widgets.diagnostics import DiagnosticsList
 from workbench.widgets.diff_pane import SAVED_FILE, DiffPane
@@ -40,6 +41,7 @@ from workbench.widgets.simulate_pane import SimulatePane
 if TYPE_CHECKING:
     from workbench.app import WorkbenchApp
 
+ANALYSIS_TIME_LIMIT = 2.0  # seconds per solver question while typing (`redress analyze` allows more)
 PANES = {"problems": "Problems", "try": "Try a case", "simulate": "Simulate", "diff": "Diff", "history": "History"}
 
 
@@ -67,6 +69,7 @@ class MainScreen(Screen):
         self.versions: list[Version] = []
         self._checker: IncrementalChecker | None = None
         self._checking = self._check_again = False
+        self._analysis_timer = None
 
     @property
     def workbench(self) -> WorkbenchApp:
@@ -105,7 +108,8 @@ class MainScreen(Screen):
 
     # ---------------------------------------------------------------- live checking
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        self.generation += 1
+        self.generation += 1  # also cancels a running analysis of the text before
+        self._stop_analysis_timer()
         self.update_status()
         self.query_one(ImpactView).stale()
         self.mark_diff_stale()
@@ -135,6 +139,8 @@ class MainScreen(Screen):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A checker bug must not cost the user their buffer: the failed check becomes a finding
         and the next keystroke checks again (with a fresh checker, in case its cache is to blame)."""
+        if event.worker.group == "analyze" and event.state == WorkerState.ERROR:
+            self.notify(f"The analysis over every case failed: {event.worker.error}", severity="warning", timeout=10)
         if event.worker.group == "check" and event.state == WorkerState.ERROR:
             self._checker = None
             path = self.workbench.document.check_path
@@ -165,6 +171,47 @@ class MainScreen(Screen):
         self._show_hint()
         if message.result.ok:
             self.price_the_change()
+            self._stop_analysis_timer()
+            self._analysis_timer = self.set_timer(self.workbench.analysis_delay, self.analyze_now)
+
+    # ---------------------------------------------------------------- analysis over every case
+    def _stop_analysis_timer(self) -> None:
+        if self._analysis_timer is not None:
+            self._analysis_timer.stop()
+            self._analysis_timer = None
+
+    def analyze_now(self) -> None:
+        """Analyse the text that checked clean, in a worker (what the timer after a clean check
+        calls): the findings of `redress analyze` join Problems. The next keystroke cancels it."""
+        self._analysis_timer = None
+        if self.checked is not None and self.checked.ok and self.checked.source == self.editor.text:
+            self._analyze(self.checked, self.generation)
+
+    @work(thread=True, group="analyze", exclusive=True, exit_on_error=False)
+    def _analyze(self, checked: CheckResult, generation: int) -> None:
+        from analysis import analyze
+        from analysis.report import FAILING
+        from analysis.solving import Cancelled
+
+        try:
+            report = analyze(checked.policy, ANALYSIS_TIME_LIMIT, cancelled=lambda: generation != self.generation)
+        except Cancelled:
+            return
+        self.post_message(AnalysisFinished(generation, [f for f in report.findings if f.severity in FAILING]))
+
+    def on_analysis_finished(self, message: AnalysisFinished) -> None:
+        if message.generation != self.generation or self.checked is None or not self.checked.ok:
+            return  # the text changed since: its own check and analysis follow
+        shown = [*self.checked.diagnostics, *message.findings]
+        self.query_one(DiagnosticsList).show(shown, True)
+        label = PANES["problems"] + (f" ({len(shown)})" if shown else "")
+        self.query_one(TabbedContent).get_tab("problems").label = Text(label, style=f"bold {WARN}" if message.findings else "")
+
+    async def on_load_witness(self, message: LoadWitness) -> None:
+        self.action_show_pane("try")
+        pane = self.query_one(CasePane)
+        pane.query_one(CaseForm).load(message.case)
+        pane.decide()
 
     def impact_baseline(self) -> Baseline | None:
         """What a change is priced against: the version in force, else the saved file."""

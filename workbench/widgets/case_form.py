@@ -115,6 +115,18 @@ class CaseForm(VerticalScroll):
             case[field.name] = value.strip() if isinstance(value, str) and field.kind != TEXT else value
         return case
 
+    def load(self, case: dict) -> None:
+        """Fill every field from a case (an analysis witness): a field the case leaves out gets its default."""
+        for field in self.fields:
+            value = case.get(field.name)
+            widget = self.query_one(f"#field-{field.name}")
+            if isinstance(widget, Checkbox):
+                widget.value = bool(field.default) if value is None else value is True or str(value).lower() == "true"
+            elif isinstance(widget, Select):
+                widget.value = value if value in field.values else field.default if field.default is not None else Select.NULL
+            else:
+                widget.value = _default_text(field) if value is None else str(value)
+
     def set_value(self, name: str, value) -> None:
         """Fill one field (used by the command palette's example cases and by tests)."""
         widget = self.query_one(f"#field-{name}")
