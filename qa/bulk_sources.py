@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dsl.model import BOOL, INTEGER, MONEY, NUMBER, Policy
 from engine.cases import CASE_ID_KEY, CaseError, read_case_id
@@ -247,8 +248,6 @@ def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str], strict: 
 def _text_array(values: list, python: list[int]) -> pa.Array:
     """A text column; a value Arrow cannot hold as UTF-8 (a lone surrogate) or that SQL text would
     not keep as Python does (a NUL) is left out and its row marked for the compiled engine."""
-    import pyarrow.compute as pc
-
     try:
         array = pa.array(values, pa.string())
         if not pc.any(pc.match_substring(array, "\x00")).as_py():
