@@ -20,7 +20,8 @@ from redress.inputs import load_checked_policy
 from redress.outcome_files import RowWriter
 from redress.output import ExitCode, emit, emit_json, fail, say, warn
 from redress.progress import Progress
-from redress.prove_report import proof_text, prove_versions
+from analysis.proof_text import proof_text
+from redress.prove_report import prove_versions
 from redress.replay_command import truncated_last_line
 
 CHANGE_COLUMNS = ["row", "id", "status", "fields", *(f"{side}_{name}" for name in DECISION_FIELDS for side in ("old", "new")),

@@ -5,6 +5,7 @@ approver counts are those the engine gives each version, decided here independen
 from __future__ import annotations
 
 import io
+import re
 import json
 from collections import Counter
 from decimal import Decimal
@@ -179,3 +180,33 @@ async def test_a_diff_shown_is_marked_out_of_date_when_either_side_changes_and_l
         await pilot.press("ctrl+s")  # the other side: the saved file is now the editor's text
         await settle(pilot)
         assert "Out of date: the saved file changed" in str(status.render())
+
+
+@pilot_test
+async def test_the_diff_explains_each_changed_field_and_shows_the_proof_over_every_case(workspace: Path, redress, tmp_path: Path) -> None:
+    """A clerk limit change moves approvers, not ceilings: the pane counts that field with its
+    cause, names it in each changed case's row, and shows what `redress diff --prove` proves."""
+    lowered = ("clerk up to $50", "clerk up to $40")
+    app = make_app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main_screen
+        assert screen.editor.text.count(lowered[0]) == 1
+        screen.replace_text(screen.editor.text.replace(*lowered))
+        await after_typing(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        pane = screen.query_one(DiffPane)
+        summary = summary_text(screen)
+        approvers = pane.behaviour.fields["approver"]
+        assert approvers > 0 and pane.behaviour.fields["ceiling"] == 0
+        assert re.search(rf"^  approver\s+{approvers:,} cases$", summary, re.M), summary
+        assert "clerk → supervisor" in summary and "the limits moved" in summary
+        table = pane.query_one("#diff-table")
+        assert {str(table.get_row_at(i)[-1]) for i in range(table.row_count)} == {"approver"}
+        proof = str(pane.query_one("#diff-proof").render())
+    new = tmp_path / "lowered.policy"
+    new.write_text(workspace.read_text().replace(*lowered))
+    printed = redress("diff", workspace, new, "--prove").stdout
+    assert "Proof over every possible case: the versions differ." in proof
+    assert printed[printed.index("Proof over every possible case"):].split("\n")[0] in proof
+    assert "differs in approver" in proof

@@ -81,6 +81,7 @@ class DiffFinished(Message):
     new_source: str
     structure: dict  # section name -> dsl.compare.SectionChanges
     result: DiffResult | None  # None without historic cases
+    proof: dict | None = None  # `analysis.equivalence.Proof.to_json()`; None when cancelled
 
 
 @dataclass

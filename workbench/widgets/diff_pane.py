@@ -2,8 +2,10 @@
 
 Three views of one comparison: the source diff (coloured), what changed by section (rules,
 entitlements, authority...), and, with historic cases loaded, the behavioural diff computed by the
-code `redress diff --cases` runs: how many cases change, who gets more or less, the total cost
-delta, a chart of the per-case ceiling change and the table of changed cases.
+code `redress diff --cases` runs: how many cases change, in which decision fields and by how much,
+who gets more or less, the total cost delta, a chart of the per-case ceiling change and the table
+of changed cases; beside it, the proof over every possible case that `redress diff --prove` gives
+(what the change can do at worst, not only what it did to history).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dsl.checker import check_source
 from dsl.compare import compare_policies
 from dsl.currency import format_money
 from qa.casefiles import RawRow
+from analysis.proof_text import proof_text
 from qa.diff import BehaviourDiff, CaseChange
 from workbench.colors import BAD, GOOD, INFO, WARN
 from qa.history import Version
@@ -32,7 +35,13 @@ from workbench.widgets.running import RunningWork
 from qa.simulation import behaviour_diff
 
 SAVED_FILE = 0  # the diff base meaning "the file as last saved", not a history row
-CHANGE_COLUMNS = ("row", "id", "old ceiling", "new ceiling", "change", "old rule", "new rule")
+CHANGE_COLUMNS = ("row", "id", "old ceiling", "new ceiling", "change", "old rule", "new rule", "what changed")
+PROOF_TIME_LIMIT = 2.0  # seconds per solver question in the pane (`redress diff --prove` allows more)
+# Decision fields as a policy owner names them.
+FIELD_NAMES = {"rule": "rule", "currency": "currency", "floor": "floor", "ceiling": "ceiling", "open_at": "opening offer",
+               "step": "step", "remedies": "remedies", "approver": "approver", "escalate_to": "escalation",
+               "routes": "routes", "entitlements": "entitlements", "say": "wording", "follow_up": "follow-up",
+               "extra": "extra gesture", "notes": "notes"}
 
 
 class DiffPane(RunningWork, Vertical):
@@ -61,6 +70,7 @@ class DiffPane(RunningWork, Vertical):
             with TabPane("Behaviour", id="diff-behaviour-tab"):
                 with VerticalScroll():
                     yield Static(id="diff-summary")
+                    yield Static(id="diff-proof")
                     yield Label("Per-case ceiling change of the changed cases, in row order", classes="chart-title")
                     yield Sparkline([], id="diff-sparkline")
                     yield Static(id="diff-histogram")
@@ -120,7 +130,7 @@ class DiffPane(RunningWork, Vertical):
             if rows:
                 result = behaviour_diff(old, new, rows, lambda done, total: self.post_message(RunProgress(run, done, total)),
                                         lambda: worker.is_cancelled)
-            return DiffFinished(run, label, old[0], new[0], structure, result)
+            return DiffFinished(run, label, old[0], new[0], structure, result, _proof(*checked, lambda: worker.is_cancelled))
 
         self.post_outcome(run, compare)
 
@@ -146,6 +156,7 @@ class DiffPane(RunningWork, Vertical):
         self.compared = (message.old_source, message.new_source)
         self.query_one("#diff-source", Static).update(render_source_diff(message.old_source, message.new_source, message.label))
         self.query_one("#diff-structure", Static).update(render_structure(message.structure))
+        self.query_one("#diff-proof", Static).update(render_proof(message.proof))
         table = self.query_one("#diff-table", DataTable)
         table.clear()
         if message.result is None:
@@ -172,7 +183,27 @@ class DiffPane(RunningWork, Vertical):
         return [Text(str(change.row), justify="right"), "" if change.case_id is None else str(change.case_id),
                 amount(change.old.ceiling), amount(change.new.ceiling),
                 Text(f"{'+' if delta > 0 else ''}{delta}", justify="right", style=GOOD if delta > 0 else BAD if delta < 0 else ""),
-                change.old.rule or "(no rule)", change.new.rule or "(no rule)"]
+                change.old.rule or "(no rule)", change.new.rule or "(no rule)",
+                ", ".join(FIELD_NAMES[name] for name in change.fields)]
+
+
+def _proof(old, new, cancelled) -> dict | None:
+    """The proof over every possible case, or None when the run was cancelled meanwhile."""
+    from analysis.equivalence import prove
+    from analysis.solving import Cancelled
+
+    try:
+        return prove(old, new, PROOF_TIME_LIMIT, cancelled).to_json()
+    except Cancelled:
+        return None
+
+
+def render_proof(proof: dict | None) -> Text:
+    if proof is None:
+        return Text("")
+    style = GOOD if proof["equivalent"] is True else WARN
+    head, *rest = proof_text(proof).strip("\n").split("\n")
+    return Text.assemble("\n", (head, f"bold {style}"), *("\n" + line for line in rest), "\n")
 
 
 def render_source_diff(old: str, new: str, label: str) -> Text:
@@ -217,12 +248,26 @@ def render_behaviour(behaviour: BehaviourDiff, currency: str) -> Group:
         (f"{behaviour.less:,}", f"bold {BAD}"), " a lower one\n",
         ("Total cost change ", "bold"), f"ceilings {money(behaviour.ceiling_delta)}, floors {money(behaviour.floor_delta)}")
     parts = [counts, lines]
-    # Only cases that moved to another rule; a case that keeps its rule changed in some other way.
-    moves = {key: count for key, count in behaviour.transitions.items() if len(set(key.split(" -> "))) == 2}
-    if moves:
+    if behaviour.changed:
+        parts.append(Text("\nWhat changed in the changed cases, by field", style="bold"))
+        for name, count in behaviour.fields.items():
+            if not count:
+                continue
+            line = Text(f"  {FIELD_NAMES[name]:<15}{count:>7,} case{'s' * (count != 1)}")
+            amount = behaviour.amounts.get(name)
+            if amount is not None and (amount.more or amount.less):
+                line.append(f"  ({amount.more:,} up, {amount.less:,} down, total {money(amount.delta + behaviour.zero)})", style="dim")
+            parts.append(line)
+    if behaviour.transitions:  # only cases another rule now decides
         parts.append(Text("\nRule changes (old → new)", style="bold"))
         parts += [Text(f"{count:>7,}  {key.replace(' -> ', ' → ')}") for key, count in
-                  sorted(moves.items(), key=lambda kv: -kv[1])[:8]]
+                  sorted(behaviour.transitions.items(), key=lambda kv: -kv[1])[:8]]
+    if behaviour.approvers:
+        parts.append(Text("\nApprover changes (old → new)", style="bold"))
+        for key, moved in sorted(behaviour.approvers.items(), key=lambda kv: -kv[1].cases)[:8]:
+            causes = [f"{count:,} {why}" for count, why in ((moved.rule, "decided by another rule"),
+                      (moved.ceiling, "a ceiling across a limit"), (moved.limits, "the limits moved")) if count]
+            parts.append(Text.assemble(f"{moved.cases:>7,}  {key.replace(' -> ', ' → ')}  ", ("(" + ", ".join(causes) + ")", "dim")))
     return Group(*parts)
 
 
