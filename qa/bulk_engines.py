@@ -14,10 +14,14 @@ class EngineUnavailable(RuntimeError):
 
 
 def _not_exact(*versions: tuple[str, str]) -> str | None:
-    """Why SQL cannot decide one of the policies (source, path) exactly, as a warning; None if it can."""
+    """Why SQL cannot decide the policies (source, path) exactly, or diff them (two currencies),
+    as a warning; None if it can."""
     from qa.bulk import checked, sql_refusal
 
-    reasons = [reason for reason in (sql_refusal(checked(*version)) for version in versions) if reason]
+    policies = [checked(*version) for version in versions]
+    reasons = [reason for reason in map(sql_refusal, policies) if reason]
+    if not reasons and len({policy.currency for policy in policies}) > 1:
+        reasons.append("the two versions use different currencies")
     return f"{reasons[0]}; using the compiled engine" if reasons else None
 
 
@@ -48,11 +52,7 @@ def diff_engine(old: tuple[str, str], new: tuple[str, str], kind: str, workers: 
     from qa.diff import CaseDiff
 
     if kind in ("duckdb", "spark"):
-        from qa.bulk import checked
-
         reason = _not_exact(old, new)
-        if reason is None and checked(*old).currency != checked(*new).currency:
-            reason = "the two versions use different currencies; using the compiled engine"
         if reason is not None:
             return CaseDiff(old, new, "compiled", workers), reason
         if kind == "spark":

@@ -365,3 +365,15 @@ def test_the_sql_diff_sees_a_change_to_any_decision_field_as_case_by_case_does(f
         assert reports[0]["fields"][field] > 0
         assert reports[0] == reports[1]
         assert changes[0] == changes[1]
+
+
+def test_a_diff_across_currencies_says_why_the_compiled_engine_runs_it(tmp_path):
+    """Every case changes currency: DuckDB leaves that diff to the compiled engine, and says so."""
+    new = tmp_path / "cad.policy"
+    new.write_text(edited(RESTAURANT.read_text(), FIELD_EDITS["currency"]))
+    runs = {engine: _cli("diff", RESTAURANT, new, "--cases", RESTAURANT_CASES, "--format", "json", "--engine", engine)
+            for engine in ("duckdb", "compiled")}
+    assert runs["duckdb"].returncode == runs["compiled"].returncode == 1
+    assert "different currencies; using the compiled engine" in runs["duckdb"].stderr.decode()
+    assert json.loads(runs["duckdb"].stdout) == json.loads(runs["compiled"].stdout)
+    assert json.loads(runs["duckdb"].stdout)["fields"]["currency"] > 0
