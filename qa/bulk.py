@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import heapq
 from decimal import Decimal
+from functools import cache, partial
 from typing import Iterable, Iterator
 
-from dsl.checker import check_source
 from dsl.currency import minor_unit
 from dsl.model import Policy
 from engine.sql import ColumnType, Digits, NotExact, compile_policy, decimal_value
+from qa.batch import checked_policy
 from qa.bulk_sources import INDEX, PYTHON, ROW, NativeFile, batches_of, fields_of, plain_csv_rows
 from qa.casefiles import CaseFile, RawRow
 from qa.replay import OFFERED_KEY, CaseOutcome, ReplayBatch, RuleTally, Tally, offered_amount, replay_batches
@@ -30,13 +31,6 @@ from qa.replay import OFFERED_KEY, CaseOutcome, ReplayBatch, RuleTally, Tally, o
 OFFERED_DIGITS = Digits(15, 6)
 STREAM_ROWS = 65_536
 CARRIED = (OFFERED_KEY, INDEX, PYTHON, "id")
-
-
-def checked(source: str, path: str) -> Policy:
-    result = check_source(source, path)
-    if not result.ok:
-        raise ValueError(f"{path} does not check")
-    return result.policy
 
 
 def sql_refusal(policy: Policy) -> str | None:
@@ -177,8 +171,8 @@ class BulkReplay:
 
     kind = "duckdb"
 
-    def __init__(self, source: str, path: str, threads: int | None = None):
-        self.policy = checked(source, path)
+    def __init__(self, source: str, path: str, threads: int | None = None, policy: Policy | None = None):
+        self.policy = policy or checked_policy(source, path)
         self.source, self.path, self.threads = source, path, threads
         self.minor = minor_unit(self.policy.currency)
         self.extra_columns: dict[str, None] = {}
@@ -192,7 +186,8 @@ class BulkReplay:
         unit.con.execute(f"CREATE OR REPLACE TEMP VIEW decided AS {self._compiled[key]}")
 
     def batches(self, cases: CaseFile | Iterable[RawRow], keep_outcomes: bool) -> Iterator[ReplayBatch]:
-        python = replay_batches(self.source, self.path, "compiled", None, True)
+        # The compiled engine is built only if SQL hands a row back (most files hand back none).
+        python = cache(partial(replay_batches, self.source, self.path, "compiled", None, True))
         known = {f.name for f in self.policy.fields} | {"id", OFFERED_KEY, ROW, INDEX, PYTHON}
         units = units_of(cases, fields_of(self.policy), self.threads)
         for unit in units:
@@ -201,7 +196,7 @@ class BulkReplay:
             if groups is None:
                 continue
             handed_back = sorted(i for group in groups if group[1] == "python" for i in group[12])
-            by_python = python(unit.raw_rows(handed_back))
+            by_python = python()(unit.raw_rows(handed_back)) if handed_back else ReplayBatch(Tally(), [], 0, [])
             tally = self._tally(unit, groups, by_python.outcomes)
             extra = sorted(set(unit.extras(known)) | set(by_python.extra_columns))
             self.extra_columns.update(dict.fromkeys(extra))

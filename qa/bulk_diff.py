@@ -17,11 +17,13 @@ gives that diff to the compiled engine).
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache, partial
 from typing import Iterable, Iterator
 
 from dsl.currency import quantum
 from engine.sql import DECISION_COLUMNS, compile_policy, decision_of
-from qa.bulk import CARRIED, Unit, checked, grouped, merged, streamed, units_of
+from qa.batch import checked_policy
+from qa.bulk import CARRIED, Unit, grouped, merged, streamed, units_of
 from qa.bulk_sources import INDEX, PYTHON, ROW, fields_of
 from qa.casefiles import CaseFile, RawRow
 from qa.diff import AMOUNT_FIELDS, DECISION_FIELDS, ApproverChange, BehaviourDiff, CaseChange, diff_batches, differing_fields
@@ -90,14 +92,15 @@ class BulkDiff:
 
     def __init__(self, old: tuple[str, str], new: tuple[str, str], threads: int | None = None):
         self.old, self.new, self.threads = old, new, threads
-        self.policies = (checked(*old), checked(*new))
+        self.policies = (checked_policy(*old), checked_policy(*new))
         if self.policies[0].currency != self.policies[1].currency:
             raise ValueError("BulkDiff compares versions in one currency")
         self.extra_columns: dict[str, None] = {}
         self._compared: dict[tuple, str] = {}
 
     def batches(self, cases: CaseFile | Iterable[RawRow], keep_changes: bool) -> Iterator[tuple[BehaviourDiff, list | None, int]]:
-        python = diff_batches(*self.old, *self.new, "compiled", None)
+        # The compiled engines are built only if SQL hands a row back (most files hand back none).
+        python = cache(partial(diff_batches, *self.old, *self.new, "compiled", None))
         known = {f.name for p in self.policies for f in p.fields} | {"id", OFFERED_KEY, ROW, INDEX, PYTHON}
         units = units_of(cases, fields_of(*self.policies), self.threads)
         for unit in units:
@@ -110,7 +113,7 @@ class BulkDiff:
             if groups is None:
                 continue
             handed_back = sorted(i for group in groups if group[0] == "python" for i in group[_PYTHON_AT])
-            python_changes, python_extra = python(unit.raw_rows(handed_back))
+            python_changes, python_extra = python()(unit.raw_rows(handed_back)) if handed_back else ([], [])
             behaviour = self._behaviour(unit, groups, python_changes)
             self.extra_columns.update(dict.fromkeys(sorted(set(unit.extras(known)) | set(python_extra))))
             rows = behaviour.cases

@@ -13,26 +13,29 @@ class EngineUnavailable(RuntimeError):
     message says why. Never replaced by another engine silently."""
 
 
-def _not_exact(*versions: tuple[str, str]) -> str | None:
-    """Why SQL cannot decide the policies (source, path) exactly, or diff them (two currencies),
-    as a warning; None if it can."""
-    from qa.bulk import checked, sql_refusal
+def _not_exact(*policies) -> str | None:
+    """Why SQL cannot decide the checked policies exactly, or diff them (two currencies), as a
+    warning; None if it can."""
+    from qa.bulk import sql_refusal
 
-    policies = [checked(*version) for version in versions]
     reasons = [reason for reason in map(sql_refusal, policies) if reason]
     if not reasons and len({policy.currency for policy in policies}) > 1:
         reasons.append("the two versions use different currencies")
     return f"{reasons[0]}; using the compiled engine" if reasons else None
 
 
-def replay_engine(source: str, path: str, kind: str, workers: int, spark_master: str | None = None):
+def replay_engine(source: str, path: str, kind: str, workers: int, spark_master: str | None = None, policy=None):
     """The replay for an engine kind: DuckDB when asked and exact (on `workers` threads), Spark
     likewise (on `spark_master`), else `Replay` (on `workers` processes). Returns the replay and,
-    when a SQL engine was asked but cannot decide the policy exactly, why."""
+    when a SQL engine was asked but cannot decide the policy exactly, why. `policy` is `source`
+    already checked, when the caller has it (the CLI keeps checked policies between runs), so the
+    SQL engine does not parse it again."""
+    from qa.batch import checked_policy
     from qa.replay import Replay
 
     if kind in ("duckdb", "spark"):
-        reason = _not_exact((source, path))
+        policy = policy or checked_policy(source, path)
+        reason = _not_exact(policy)
         if reason is not None:
             return Replay(source, path, "compiled", workers), reason
         if kind == "spark":
@@ -41,7 +44,7 @@ def replay_engine(source: str, path: str, kind: str, workers: int, spark_master:
             return SparkReplay(source, path, spark_master or DEFAULT_MASTER), None
         from qa.bulk import BulkReplay
 
-        return BulkReplay(source, path, workers), None
+        return BulkReplay(source, path, workers, policy), None
     return Replay(source, path, kind, workers), None
 
 
@@ -49,10 +52,11 @@ def diff_engine(old: tuple[str, str], new: tuple[str, str], kind: str, workers: 
     """The case diff for an engine kind, as `replay_engine`. The SQL diffs compare every decision
     field, as `qa.diff.CaseDiff` does; two versions in different currencies (every case changes)
     are compared by the compiled engine, with the reason."""
+    from qa.batch import checked_policy
     from qa.diff import CaseDiff
 
     if kind in ("duckdb", "spark"):
-        reason = _not_exact(old, new)
+        reason = _not_exact(checked_policy(*old), checked_policy(*new))
         if reason is not None:
             return CaseDiff(old, new, "compiled", workers), reason
         if kind == "spark":

@@ -30,7 +30,7 @@ from dsl.model import Policy
 from engine.cases import CASE_ID_KEY, CaseError
 from engine.decision import Decision
 from engine.sql import compile_policy, decision_of
-from qa.bulk import checked
+from qa.batch import checked_policy
 from qa.bulk_engines import EngineUnavailable
 from qa.bulk_sources import INDEX, Batch, batches_of, fields_of
 from qa.casefiles import CaseFile, RawRow
@@ -179,7 +179,7 @@ class SparkReplay:
     kind = "spark"
 
     def __init__(self, source: str, path: str, master: str = DEFAULT_MASTER):
-        self.policy = checked(source, path)
+        self.policy = checked_policy(source, path)
         self.source, self.path, self.master = source, path, master
         self.extra_columns: dict[str, None] = {}
         self.decider = SparkDecider(self.policy, master)  # starts Spark now, so a missing Java is told at once
@@ -241,7 +241,7 @@ class SparkDiff:
 
     def __init__(self, old: tuple[str, str], new: tuple[str, str], master: str = DEFAULT_MASTER):
         self.old, self.new, self.master = old, new, master
-        self.policies = (checked(*old), checked(*new))
+        self.policies = (checked_policy(*old), checked_policy(*new))
         self.extra_columns: dict[str, None] = {}
         self.deciders = [SparkDecider(policy, master, wording=True) for policy in self.policies]  # a changed `say` is a change
 

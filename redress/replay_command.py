@@ -77,7 +77,7 @@ def run_replay(policy_path: str, cases_path: str, input_format: str | None, engi
     policy = checked.policy
     tally = Tally()
     try:
-        replay, fallback = replay_engine(checked.source, policy_path, engine_kind, workers, spark_master)
+        replay, fallback = replay_engine(checked.source, policy_path, engine_kind, workers, spark_master, policy)
     except EngineUnavailable as error:
         fail(str(error))
     if fallback:

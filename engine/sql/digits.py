@@ -36,9 +36,6 @@ class Digits:
     def precision(self) -> int:
         return max(1, self.whole + self.scale)
 
-    def sql_type(self) -> str:
-        return f"DECIMAL({self.precision}, {self.scale})"
-
     def union(self, other: "Digits") -> "Digits":
         return Digits(max(self.whole, other.whole), max(self.scale, other.scale))
 

@@ -21,7 +21,7 @@ from sqlglot import exp
 from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField
 from engine.cases import value_range
 from engine.sql.digits import Digits
-from engine.sql.expressions import Value, column, constant, decimal
+from engine.sql.expressions import Value, column, constant, decimal, decimal_type
 
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
                   "UBIGINT", "UHUGEINT", "INT", "LONG", "SHORT", "BYTE", "INT8", "INT4", "INT2", "INT1"}
@@ -85,7 +85,7 @@ def _within(raw: exp.Expression, whole: int) -> exp.Expression:
 
 def _number(raw: exp.Expression, source: ColumnType, digits: Digits, integer: bool) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
     """(good, value, text) of a numeric column."""
-    target = exp.DataType.build(digits.sql_type())
+    target = decimal_type(digits)
     if source.family == "text":
         value = exp.TryCast(this=exp.Trim(this=raw), to=target, safe=True)
         # A negative zero (`-0.00`) keeps its sign in Python's decimals and shows as -$0.00; SQL has
