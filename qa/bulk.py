@@ -50,11 +50,11 @@ def _quantized(total, scale) -> Decimal:
 class Unit:
     """One relation to decide, registered as the view `cases`, and the way back to its raw rows."""
 
-    def __init__(self, con, cases: CaseFile | Iterable[RawRow] | None, batch=None):
+    def __init__(self, con, cases: CaseFile | Iterable[RawRow] | None, batch=None, expected_rows: int | None = None):
         self.con, self.batch = con, batch
-        self.expected_rows: int | None = None  # for a CSV file: the rows it must read, one per line
+        self.expected_rows = expected_rows  # for a CSV file: the rows it must read, one per line
         if batch is None:
-            self.native = NativeFile(con, cases)
+            self.native = NativeFile(con, cases, expected_rows)
             con.execute(f"CREATE OR REPLACE TEMP VIEW cases AS {self.native.select}")
         else:
             self.native = None
@@ -94,14 +94,13 @@ def units_of(cases, fields: dict[str, str], threads: int | None) -> Iterator[Uni
 
     con = duckdb.connect(config={"threads": threads} if threads else {})
     native = isinstance(cases, CaseFile) and cases.format == "parquet" and cases.path != "<stdin>"
-    expected = plain_csv_rows(cases) if isinstance(cases, CaseFile) and not native else None
+    expected = plain_csv_rows(con, cases) if isinstance(cases, CaseFile) and not native else None
     if native or expected is not None:
         try:
-            unit = Unit(con, cases)
+            unit = Unit(con, cases, expected_rows=expected)
         except duckdb.Error:
             unit = None  # DuckDB refused the file: the Python reader reports each bad row, or the file's error
         if unit is not None:
-            unit.expected_rows = expected
             try:
                 yield unit
                 return

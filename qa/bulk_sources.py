@@ -1,9 +1,9 @@
 """Where the SQL engine's rows come from, each numbered as the Python readers number it.
 
-- `NativeFile`: a Parquet file, or a plain CSV file (`plain_csv`), that DuckDB reads itself, in
+- `NativeFile`: a Parquet file, or a plain CSV file (`plain_csv_rows`), that DuckDB reads itself, in
   parallel, typed as stored (DECIMAL, integers, BOOLEAN, text). For the row numbers SQL hands back,
   `rows_at` gives the very `RawRow`s the Python reader gives, so their reasons are its reasons.
-- `batches_of`: anything else (quoted CSV, JSON Lines, JSON, YAML, rows in memory) read by the
+- `batches_of`: anything else (CSV that is not plain, JSON Lines, JSON, YAML, rows in memory) read by the
   Python reader and turned into Arrow batches of text columns. A value of a type SQL cannot check
   as Python does (a JSON number for a text field, a list) marks its row for the compiled engine.
 
@@ -13,6 +13,7 @@ Every relation has `_row` (the row number), `_i` (where to find the row again) a
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
@@ -26,7 +27,7 @@ from qa.casefiles import CaseFile, RawRow
 from qa.casefiles.framing import parse_csv
 
 BATCH_ROWS = 262_144
-CHUNK_BYTES = 1 << 24
+CSV_PART_ROWS = 65_536  # a CSV file is read in one part per thread, of at least this many rows
 ROW, INDEX, PYTHON = "_row", "_i", "_python"
 
 
@@ -54,23 +55,34 @@ def batches_of(cases: CaseFile | Iterable[RawRow], policy_fields: dict[str, str]
 
 # ---------------------------------------------------------------- files DuckDB reads itself
 class NativeFile:
-    """A Parquet file, or a plain CSV file (see `plain_csv`), read by DuckDB itself as the view
-    `source`, numbered as the Python reader numbers its rows; `rows_at` gives the Python reader's
-    rows for the row numbers SQL hands back."""
+    """A Parquet file, or a plain CSV file of `rows` data rows (see `plain_csv_rows`), read by
+    DuckDB itself as the view `source_file`, numbered as the Python reader numbers its rows;
+    `rows_at` gives the Python reader's rows for the row numbers SQL hands back.
 
-    def __init__(self, con, case_file: CaseFile):
+    DuckDB numbers a CSV file's rows only with `row_number() OVER ()`, which keeps every operator
+    of the query above it on one thread. A plain file has one row per line, so its lines are cut
+    into one part per thread (`skip` lines, then `LIMIT`), each numbered from its first line, and
+    the parts are read side by side."""
+
+    def __init__(self, con, case_file: CaseFile, rows: int | None = None):
         self.case_file = case_file
         path = case_file.path
         if case_file.format == "parquet":
-            relation = con.read_parquet(path, file_row_number=True)
-            numbering = "file_row_number + 1"
+            con.read_parquet(path, file_row_number=True).create_view("source_file", replace=True)
+            numbered = f"SELECT *, file_row_number + 1 AS {ROW} FROM source_file"
         else:
             columns = {name: "VARCHAR" for name in case_file.columns}
-            relation = con.read_csv(path, header=True, all_varchar=True, columns=columns, sep=",", quotechar='"',
-                                    escapechar='"', strict_mode=True, null_padding=False)
-            numbering = "row_number() OVER () + 1"
-        relation.create_view("source_file", replace=True)
-        self.select = f"SELECT *, {numbering} AS {ROW}, {numbering} AS {INDEX}, false AS {PYTHON} FROM source_file"
+            threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+            parts = max(1, min(threads, (rows or 0) // CSV_PART_ROWS))
+            selects = []
+            for part in range(parts):
+                first, last = rows * part // parts, rows * (part + 1) // parts
+                con.read_csv(path, header=False, skiprows=1 + first, all_varchar=True, columns=columns, sep=",", quotechar='"',
+                             escapechar='"', strict_mode=True, null_padding=False, auto_detect=False).create_view(f"source_part{part}", replace=True)
+                limit = f" LIMIT {last - first}" if part < parts - 1 else ""  # the last part reads on: a miscount shows
+                selects.append(f"(SELECT *, row_number() OVER () + {first + 1} AS {ROW} FROM source_part{part}{limit})")
+            numbered = " UNION ALL ".join(selects)
+        self.select = f"SELECT *, {ROW} AS {INDEX}, false AS {PYTHON} FROM ({numbered})"
 
     def rows_at(self, numbers: list[int]) -> dict[int, RawRow]:
         if not numbers:
@@ -106,57 +118,44 @@ class NativeFile:
         return found
 
 
-def plain_csv_rows(case_file: CaseFile) -> int | None:
+# A CSV cell both readers read alike: quoted with no quote inside, or neither quote nor comma.
+_PLAIN_CELL = '(?:"[^"]*"|[^",]*)'
+
+
+def plain_csv_rows(con, case_file: CaseFile) -> int | None:
     """How many data rows DuckDB must read from the CSV file when it reads it exactly as the Python
-    reader does, one row per line; None when it may not: a NUL, a carriage return, a blank line
-    after the header (blank lines at the very end are ignored by both), or a quote inside a cell
-    (`a"b`, a doubled `""`). Quoted cells are fine, but one spanning lines would make DuckDB read
-    fewer rows than there are lines: the caller compares the counts. A cell count that does not
-    match the header, or bytes that are not UTF-8, make DuckDB stop with an error; the caller then
-    reads the file with the Python reader instead."""
+    reader does, one row per line; None when it may not. The file is plain when it has no NUL and
+    no carriage return, and every line after the header is a row of the header's width whose
+    cells are quoted with no quote inside (`"a, b"`) or hold neither quote nor comma: there
+    Python's `csv` and DuckDB cannot disagree. Blank lines are allowed only at the very end, which
+    both readers ignore. A stray quote (`5" screen`), a doubled one, a quoted cell spanning lines,
+    a short row or bytes that are not UTF-8 make the file not plain: the Python reader reads it,
+    and reports each bad row. DuckDB reads the lines and matches each against one regular
+    expression (RE2: linear time), in parallel: a pass in Python over every byte cost more than
+    the whole replay."""
     if case_file.format != "csv" or case_file.path == "-" or len(case_file.columns) < 2:
         return None
-    breaks = 0
+    import duckdb
+
     with open(case_file.path, "rb") as stream:
-        stream.readline()
-        for block in _line_blocks(stream):
-            if b"\x00" in block or b"\r" in block or b"\n\n" in block or not _quotes_bound_cells(block):
+        try:
+            data = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file
+            return None
+        with data:
+            if data.find(b"\x00") >= 0 or data.find(b"\r") >= 0:
                 return None
-            breaks += block.count(b"\n") - 1
-    return breaks
-
-
-def _line_blocks(stream) -> Iterator[bytes]:
-    """The rest of the stream in blocks of whole lines, each as `\n` + lines + `\n`, the blank
-    lines at the very end left out."""
-    rest = b""
-    for chunk, last in _chunks(stream):
-        data = rest + chunk
-        cut = len(data) if last else data.rfind(b"\n") + 1
-        block, rest = data[:cut].rstrip(b"\n") if last else data[:cut - 1], data[cut:]
-        if block:
-            yield b"\n" + block + b"\n"
-
-
-def _quotes_bound_cells(block: bytes) -> bool:
-    """Whether every quote in the block opens a cell (after a comma or a line break) or closes one
-    (before them), never both (`,",`) and never neither (`a"b`, a doubled `""` inside a cell)."""
-    quotes = block.count(b'"')
-    if not quotes:
-        return True
-    opening = block.count(b',"') + block.count(b'\n"')
-    closing = block.count(b'",') + block.count(b'"\n')
-    both = block.count(b',",') + block.count(b'\n",') + block.count(b',"\n') + block.count(b'\n"\n')
-    return not both and opening + closing == quotes
-
-
-def _chunks(stream) -> Iterator[tuple[bytes, bool]]:
-    """The stream in chunks, each with whether it is the last."""
-    chunk = stream.read(CHUNK_BYTES)
-    while chunk:
-        following = stream.read(CHUNK_BYTES)
-        yield chunk, not following
-        chunk = following
+            size = len(data)
+            try:
+                con.read_csv(case_file.path, columns={"line": "VARCHAR"}, header=True, sep="\x00", quotechar="", escapechar="",
+                             auto_detect=False, strict_mode=True).create_view("source_lines", replace=True)
+                lines, blank, other = con.execute(
+                    "SELECT count(*), count(*) FILTER (line IS NULL), count(*) FILTER (NOT regexp_full_match(line, $pattern)) "
+                    "FROM source_lines", {"pattern": _PLAIN_CELL + f"(?:,{_PLAIN_CELL}){{{len(case_file.columns) - 1}}}"}).fetchall()[0]
+            except duckdb.Error:
+                return None
+            trailing_blank = blank == 0 or data[size - blank - 1:] == b"\n" * (blank + 1)
+    return lines - blank if not other and trailing_blank else None
 
 
 # ---------------------------------------------------------------- rows from the Python readers
