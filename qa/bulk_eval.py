@@ -10,6 +10,7 @@ or the `CaseError` with its reason.
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from dsl.model import Policy
@@ -18,8 +19,7 @@ from engine.decide import load_engine
 from engine.decision import Decision
 from engine.sql import compile_policy
 from engine.sql.json_text import decision_json
-from qa.bulk_sources import INDEX, PYTHON, batches_of, fields_of
-from qa.casefiles import RawRow
+from qa.bulk_sources import INDEX, PYTHON, cases_table, fields_of
 
 # The decision's text, or NULL for a case the compiled engine decides; one row per case, in order.
 _SELECT = f"SELECT CASE WHEN ok AND NOT {PYTHON} THEN json END FROM ({{decided}}) ORDER BY {INDEX}"
@@ -34,26 +34,27 @@ class BulkDecider:
         self.policy = policy
         self.engine = load_engine(policy, "compiled")
         self.con = duckdb.connect()
+        self.threads = int(self.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
         self.fields = fields_of(policy)
         self.select: str | None = None
 
     def decide(self, raws: list) -> list[str | Decision | CaseError]:
         """Per raw case, in order: its decision JSON from `"rule"` on, a `Decision` (decided by the
         compiled engine), or the `CaseError` that says why it is not a valid case."""
-        results: list = []
-        rows = [RawRow(i, raw if isinstance(raw, dict) else None) for i, raw in enumerate(raws)]
-        for batch in batches_of(rows, self.fields, strict=True):
-            self.con.register("cases", batch.table)
-            if self.select is None:
-                types = {name: sql_type for name, sql_type, *_ in self.con.execute("DESCRIBE cases").fetchall()}
-                compiled = compile_policy(self.policy, "duckdb", "cases", types, carry=(INDEX, PYTHON), wording=True)
-                self.select = _SELECT.replace("{decided}", decision_json(compiled).sql(dialect="duckdb"))
-            offset = len(results)
-            texts = self.con.sql(self.select).to_arrow_table().column(0)
-            results += texts.to_pylist()
-            for index in pc.indices_nonzero(pc.is_null(texts)).to_pylist():
-                results[offset + index] = self._by_engine(raws[offset + index])
-            self.con.unregister("cases")
+        if not raws:
+            return []
+        table, _ = cases_table([raw if isinstance(raw, dict) else None for raw in raws], range(len(raws)), self.fields, True)
+        # One record batch per thread: DuckDB scans an Arrow table's batches side by side.
+        self.con.register("cases", pa.Table.from_batches(table.to_batches(max_chunksize=-(-len(raws) // self.threads))))
+        if self.select is None:
+            types = {name: sql_type for name, sql_type, *_ in self.con.execute("DESCRIBE cases").fetchall()}
+            compiled = compile_policy(self.policy, "duckdb", "cases", types, carry=(INDEX, PYTHON), wording=True)
+            self.select = _SELECT.replace("{decided}", decision_json(compiled).sql(dialect="duckdb"))
+        texts = self.con.sql(self.select).to_arrow_table().column(0)
+        self.con.unregister("cases")
+        results = texts.to_pylist()
+        for index in pc.indices_nonzero(pc.is_null(texts)).to_pylist():
+            results[index] = self._by_engine(raws[index])
         return results
 
     def _by_engine(self, raw) -> Decision | CaseError:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import mmap
 from dataclasses import dataclass, field
+from itertools import islice
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
@@ -205,43 +206,44 @@ def _readable_id(value) -> bool:
 
 
 def _row_batches(rows: Iterator[RawRow], policy_fields: dict[str, str], strict: bool) -> Iterator[Batch]:
-    kinds = dict(policy_fields) | {"offered": "offered"}
-    allowed = set(policy_fields) | {CASE_ID_KEY}
-    while True:
-        batch = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= BATCH_ROWS:
-                break
-        if not batch:
-            return
-        datas = [row.data for row in batch]
-        python = [index for index, data in enumerate(datas) if data is None]
-        if python:
-            datas = [{} if data is None else data for data in datas]
-        if strict:  # a key that is no field (nor `id`)
-            python += [index for index, data in enumerate(datas) if not allowed.issuperset(data)]
-        # SQL carries the id unread: the case reader reads it
-        python += [index for index, data in enumerate(datas) if CASE_ID_KEY in data and not _readable_id(data[CASE_ID_KEY])]
-        table = {}
-        for name, kind in kinds.items():
-            texts = _texts(datas, name, kind)
-            if texts.count(_UNCHECKED):
-                unchecked = [index for index, text in enumerate(texts) if text is _UNCHECKED]
-                python += unchecked
-                for index in unchecked:
-                    texts[index] = None
-            table[name] = _text_array(texts, python)
-        table[ROW] = pa.array([row.number for row in batch], pa.int64())
-        table[INDEX] = pa.array(range(len(batch)), pa.int64())
-        forced = sorted(set(python))
-        marked = [False] * len(batch)
-        for index in forced:
-            marked[index] = True
-        table[PYTHON] = pa.array(marked, pa.bool_())
-        yield Batch(pa.table(table), batch.__getitem__, forced)
+    while batch := list(islice(rows, BATCH_ROWS)):
+        table, forced = cases_table([row.data for row in batch], [row.number for row in batch], policy_fields, strict)
+        yield Batch(table, batch.__getitem__, forced)
         if len(batch) < BATCH_ROWS:
             return
+
+
+def cases_table(datas: list[dict | None], numbers: Iterable[int], policy_fields: dict[str, str],
+                strict: bool) -> tuple[pa.Table, list[int]]:
+    """Raw cases (None: not a case at all) as an Arrow table of text columns, with `_row` from
+    `numbers`, `_i` (the position) and `_python`; and the positions marked for the compiled engine
+    (see `batches_of`)."""
+    kinds = dict(policy_fields) | {"offered": "offered"}
+    allowed = set(policy_fields) | {CASE_ID_KEY}
+    python = [index for index, data in enumerate(datas) if data is None]
+    if python:
+        datas = [{} if data is None else data for data in datas]
+    if strict:  # a key that is no field (nor `id`)
+        python += [index for index, data in enumerate(datas) if not allowed.issuperset(data)]
+    # SQL carries the id unread: the case reader reads it
+    python += [index for index, data in enumerate(datas) if CASE_ID_KEY in data and not _readable_id(data[CASE_ID_KEY])]
+    table = {}
+    for name, kind in kinds.items():
+        texts = _texts(datas, name, kind)
+        if texts.count(_UNCHECKED):
+            unchecked = [index for index, text in enumerate(texts) if text is _UNCHECKED]
+            python += unchecked
+            for index in unchecked:
+                texts[index] = None
+        table[name] = _text_array(texts, python)
+    table[ROW] = pa.array(numbers, pa.int64())
+    table[INDEX] = pa.array(range(len(datas)), pa.int64())
+    forced = sorted(set(python))
+    marked = [False] * len(datas)
+    for index in forced:
+        marked[index] = True
+    table[PYTHON] = pa.array(marked, pa.bool_())
+    return pa.table(table), forced
 
 
 def _text_array(values: list, python: list[int]) -> pa.Array:

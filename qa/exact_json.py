@@ -46,6 +46,32 @@ def stream_decoder() -> Callable[[str | bytes], Any]:
     return decode_exactly
 
 
+def objects_decoder() -> Callable[[bytes], list | None]:
+    """For a block of JSON Lines: every line's object, decoded in one call (msgspec's
+    `decode_lines`), or None when that would not give what decoding line by line gives. The
+    line decoder reads values across line breaks and skips blank lines, so it is used only when
+    every line starts with `{` and ends with `}` (then no value can run on into the next line: an
+    object's next token after a `}` is `,`, `}` or `]`) and it finds as many values as there are
+    lines, each one alone on its line."""
+    import msgspec
+
+    decode_lines = msgspec.json.Decoder(float_hook=Decimal).decode_lines
+    refused = msgspec.DecodeError
+
+    def decode_objects(block: bytes) -> list | None:
+        body = block.removesuffix(b"\n")
+        breaks = body.count(b"\n")
+        if not (body.startswith(b"{") and body.endswith(b"}") and body.count(b"\n{") == breaks == body.count(b"}\n")):
+            return None
+        try:
+            objects = decode_lines(body)
+        except (refused, RecursionError):
+            return None
+        return objects if len(objects) == breaks + 1 else None
+
+    return decode_objects
+
+
 def stream_encoder() -> Callable[[Any], str]:
     """Compact JSON text for one line of a file Redress writes (JSON Lines cases and results), UTF-8
     kept as is; a Decimal is written as a string of its own digits, never through a float."""

@@ -36,37 +36,70 @@ def _case_id_json(raw) -> str:
     return to_json_line(case_id)
 
 
-def _with_readable_ids(raws: list, outputs: list, count: int) -> list:
-    """The cases whose `id` the case reader accepts; the others get its error in `outputs` (SQL
-    carries the id through unread, so it is read here, as the per-case path reads it)."""
-    kept = []
-    for index, raw in raws:
+def _unusual_ids(raws: list, positions: list[int], outputs: list, count: int) -> list[int]:
+    """`positions` without the cases whose `id` the case reader refuses; those get its error in
+    `outputs` (SQL carries the id through unread, so it is read here, as the per-case path reads
+    it). A missing id, a whole number or an ASCII text is always read; only the others are tried."""
+    unusual = {index for index in positions if raws[index].__class__ is dict
+               and (case_id := raws[index].get(CASE_ID_KEY)) is not None and case_id.__class__ is not int
+               and not (case_id.__class__ is str and case_id.isascii())}
+    refused = set()
+    for index in sorted(unusual):
         try:
-            if isinstance(raw, dict):
-                read_case_id(raw.get(CASE_ID_KEY))
+            read_case_id(raws[index][CASE_ID_KEY])
         except CaseError as error:
             outputs[index] = to_json_line(line_error(None, count + index + 1, error.to_json())[0])
-            continue
-        kept.append((index, raw))
-    return kept
+            refused.add(index)
+    return [index for index in positions if index not in refused] if refused else positions
 
 
-def _complete_lines(stream) -> Iterator[list[bytes]]:
-    """Lists of complete lines (with their `\\n`), as they arrive; the last line may lack one.
-    Lines are bytes, split as `readline` splits them, so each is decoded (or refused) on its own,
-    exactly as on the per-case path."""
+def _complete_blocks(stream) -> Iterator[bytes]:
+    """Blocks of complete lines (each with its `\n`), as they arrive; the last line of the input
+    may lack one. Lines are split at `\n` as `readline` splits them, so each is decoded (or
+    refused) on its own, exactly as on the per-case path."""
     pending = b""
     read = getattr(stream, "read1", stream.read)
     while True:
         chunk = _waiting(stream, read)
         if not chunk:
             if pending:
-                yield [pending]
+                yield pending
             return
-        pieces = (pending + chunk).split(b"\n")
-        pending = pieces.pop()
-        if pieces:
-            yield [piece + b"\n" for piece in pieces]
+        data = pending + chunk
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield data[:cut]
+        pending = data[cut:]
+
+
+def _cases_in(block: bytes, count: int, decode, decode_objects, offered: OfferedNote) -> tuple[list, list]:
+    """The raw case of each line of the block, and per line its error object's JSON (None where
+    the line was read). A block of one object per line is decoded in one call; otherwise line by
+    line, as the per-case path reads a line."""
+    objects = decode_objects(block)
+    if objects is not None:
+        outputs = [None] * len(objects)
+        if offered.applies and b'"offered"' in block:
+            objects = [offered.without_offered(raw) for raw in objects]
+        return objects, outputs
+    lines = [line + b"\n" for line in block.split(b"\n")]
+    if block.endswith(b"\n"):
+        lines.pop()
+    else:
+        lines[-1] = lines[-1][:-1]
+    raws, outputs = [None] * len(lines), [None] * len(lines)
+    for index, line in enumerate(lines):
+        try:
+            raws[index] = offered.without_offered(decode(line))
+            continue
+        except (ValueError, RecursionError):
+            pass  # the per-case path says exactly what is wrong
+        raw, problem = unreadable_line(line, count + index + 1)
+        if problem is not None:
+            outputs[index] = to_json_line(problem[0])
+        else:
+            raws[index] = offered.without_offered(raw)
+    return raws, outputs
 
 
 def _waiting(stream, read) -> bytes:
@@ -90,7 +123,7 @@ def _waiting(stream, read) -> bytes:
 def evaluate_jsonl_in_bulk(policy_path: str, summary: Callable[[int, int], int], published: bool = False) -> int:
     from qa.bulk import sql_refusal
     from qa.bulk_eval import BulkDecider
-    from qa.exact_json import stream_decoder
+    from qa.exact_json import objects_decoder, stream_decoder
     from redress.evaluate import evaluate_jsonl
     from redress.output import warn
 
@@ -102,37 +135,27 @@ def evaluate_jsonl_in_bulk(policy_path: str, summary: Callable[[int, int], int],
     decider = BulkDecider(policy)
     head = (f'{{"policy": {dumps(policy.name, ensure_ascii=False)}, "version": {dumps(policy.version, ensure_ascii=False)}, '
             f'"digest": {dumps(policy.digest)}, "case_id": ')
-    decode = stream_decoder()
+    decode, decode_objects = stream_decoder(), objects_decoder()
     write, invalid, count = sys.stdout.write, 0, 0
     offered = OfferedNote(policy)
-    for lines in _complete_lines(sys.stdin.buffer):
-        raws, outputs = [], [None] * len(lines)
+    for block in _complete_blocks(sys.stdin.buffer):
         if count == 0:
-            lines[0] = lines[0].removeprefix(UTF8_BOM)
-        for index, line in enumerate(lines):
-            number = count + index + 1
-            try:
-                raws.append((index, offered.without_offered(decode(line))))
-                continue
-            except (ValueError, RecursionError):
-                pass  # the per-case path says exactly what is wrong
-            raw, problem = unreadable_line(line, number)
-            if problem is not None:
-                outputs[index] = to_json_line(problem[0])
-            else:
-                raws.append((index, offered.without_offered(raw)))
-        raws = _with_readable_ids(raws, outputs, count)
-        invalid += sum(output is not None for output in outputs)
-        for (index, raw), result in zip(raws, decider.decide([raw for _, raw in raws])):
-            if isinstance(result, str):
-                outputs[index] = head + _case_id_json(raw) + ", " + result
+            block = block.removeprefix(UTF8_BOM)
+        raws, outputs = _cases_in(block, count, decode, decode_objects, offered)
+        positions = [index for index, output in enumerate(outputs) if output is None]
+        positions = _unusual_ids(raws, positions, outputs, count)
+        invalid += len(outputs) - len(positions)
+        decided = raws if len(positions) == len(raws) else [raws[index] for index in positions]
+        for index, result in zip(positions, decider.decide(decided)):
+            if result.__class__ is str:
+                outputs[index] = head + _case_id_json(raws[index]) + ", " + result
             elif isinstance(result, Decision):
                 outputs[index] = to_json_line(result.to_json())
             else:
                 assert isinstance(result, CaseError)
-                outputs[index] = to_json_line(line_error(case_id_of(raw), count + index + 1, result.to_json())[0])
+                outputs[index] = to_json_line(line_error(case_id_of(raws[index]), count + index + 1, result.to_json())[0])
                 invalid += 1
-        count += len(lines)
+        count += len(outputs)
         write("\n".join(outputs) + "\n")
         sys.stdout.flush()
     return summary(invalid, count)
