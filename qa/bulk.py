@@ -24,7 +24,7 @@ from dsl.currency import minor_unit
 from dsl.model import Policy
 from engine.sql import ColumnType, Digits, NotExact, compile_policy, decimal_value
 from qa.batch import checked_policy
-from qa.bulk_sources import INDEX, PYTHON, ROW, NativeFile, batches_of, fields_of, plain_csv_rows
+from qa.bulk_sources import INDEX, PYTHON, ROW, NativeFile, fields_of, plain_csv_rows
 from qa.casefiles import CaseFile, RawRow
 from qa.replay import OFFERED_KEY, CaseOutcome, ReplayBatch, RuleTally, Tally, offered_amount, replay_batches
 
@@ -108,6 +108,8 @@ def units_of(cases, fields: dict[str, str], threads: int | None) -> Iterator[Uni
                 # DuckDB could not read the file as Python does (a CSV row with the wrong number of
                 # cells, bytes that are not UTF-8, a quoted cell spanning lines, a damaged Parquet page).
                 yield None  # the answer to `throw`; the Python-read batches follow
+    from qa.bulk_rows import batches_of  # pyarrow: only for rows the Python reader reads
+
     for batch in batches_of(cases, fields):
         yield Unit(con, None, batch)
 

@@ -19,7 +19,8 @@ from engine.decide import load_engine
 from engine.decision import Decision
 from engine.sql import compile_policy
 from engine.sql.json_text import decision_json
-from qa.bulk_sources import INDEX, PYTHON, cases_table, fields_of
+from qa.bulk_rows import cases_table
+from qa.bulk_sources import INDEX, PYTHON, fields_of
 
 # The decision's text, or NULL for a case the compiled engine decides; one row per case, in order.
 _SELECT = f"SELECT CASE WHEN ok AND NOT {PYTHON} THEN json END FROM ({{decided}}) ORDER BY {INDEX}"

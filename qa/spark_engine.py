@@ -32,7 +32,8 @@ from engine.decision import Decision
 from engine.sql import compile_policy, decision_of
 from qa.batch import checked_policy
 from qa.bulk_engines import EngineUnavailable
-from qa.bulk_sources import INDEX, Batch, batches_of, fields_of
+from qa.bulk_rows import Batch, batches_of
+from qa.bulk_sources import INDEX, fields_of
 from qa.casefiles import CaseFile, RawRow
 from qa.diff import BehaviourDiff, CaseChange, diff_batches, differing_fields
 from qa.replay import OFFERED_KEY, CaseOutcome, ReplayBatch, Tally, classify, offered_amount, replay_batches
