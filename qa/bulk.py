@@ -54,7 +54,7 @@ class Unit:
         self.con, self.batch = con, batch
         self.expected_rows = expected_rows  # for a CSV file: the rows it must read, one per line
         if batch is None:
-            self.native = NativeFile(con, cases, expected_rows)
+            self.native = NativeFile(con, cases, expected_rows or 0)
             con.execute(f"CREATE OR REPLACE TEMP VIEW cases AS {self.native.select}")
         else:
             self.native = None

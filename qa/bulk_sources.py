@@ -32,7 +32,7 @@ class NativeFile:
     into one part per thread (`skip` lines, then `LIMIT`), each numbered from its first line, and
     the parts are read side by side."""
 
-    def __init__(self, con, case_file: CaseFile, rows: int | None = None):
+    def __init__(self, con, case_file: CaseFile, rows: int = 0):
         self.case_file = case_file
         path = case_file.path
         if case_file.format == "parquet":
@@ -41,7 +41,7 @@ class NativeFile:
         else:
             columns = {name: "VARCHAR" for name in case_file.columns}
             threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
-            parts = max(1, min(threads, (rows or 0) // CSV_PART_ROWS))
+            parts = max(1, min(threads, rows // CSV_PART_ROWS))
             selects = []
             for part in range(parts):
                 first, last = rows * part // parts, rows * (part + 1) // parts

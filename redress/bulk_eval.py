@@ -15,7 +15,7 @@ from json import dumps
 from json.encoder import encode_basestring
 from typing import Callable, Iterator
 
-from engine.cases import CASE_ID_KEY, CaseError, case_id_of, read_case_id
+from engine.cases import CASE_ID_KEY, OFFERED_KEY, CaseError, case_id_of, read_case_id
 from engine.decision import Decision
 from redress.evaluate import UTF8_BOM, OfferedNote, line_error, unreadable_line
 from redress.inputs import load_checked_policy
@@ -54,8 +54,8 @@ def _unusual_ids(raws: list, positions: list[int], outputs: list, count: int) ->
 
 
 def _complete_blocks(stream) -> Iterator[bytes]:
-    """Blocks of complete lines (each with its `\n`), as they arrive; the last line of the input
-    may lack one. Lines are split at `\n` as `readline` splits them, so each is decoded (or
+    """Blocks of complete lines (each with its `\\n`), as they arrive; the last line of the input
+    may lack one. Lines are split at `\\n` as `readline` splits them, so each is decoded (or
     refused) on its own, exactly as on the per-case path."""
     pending = b""
     read = getattr(stream, "read1", stream.read)
@@ -79,7 +79,7 @@ def _cases_in(block: bytes, count: int, decode, decode_objects, offered: Offered
     objects = decode_objects(block)
     if objects is not None:
         outputs = [None] * len(objects)
-        if offered.applies and b'"offered"' in block:
+        if offered.applies and any(OFFERED_KEY in raw for raw in objects):
             objects = [offered.without_offered(raw) for raw in objects]
         return objects, outputs
     lines = [line + b"\n" for line in block.split(b"\n")]

@@ -68,14 +68,20 @@ def _eval(engine: str, lines: bytes) -> subprocess.CompletedProcess:
     return result
 
 
-def test_eval_jsonl_of_one_object_per_line_is_the_compiled_engines_to_the_byte(tmp_path):
-    case = {"situation": "wrong_item", "price": 12.5, "cost": 1, "purchases_per_year": 3}
-    ids = ["C1", 7, 1.5, 2e30, True, [1], "caf\u00e9", None, 12345678901234567890123]
-    rows = [json.dumps({"id": case_id, **case} if case_id is not None else case) for case_id in ids]
-    rows += [json.dumps({**case, "price": "12.50", "offered": 3}), json.dumps(case)[:-1] + ', "cost": 1e400}', '{"price": -0.0}']
+CASE = {"situation": "wrong_item", "price": 12.5, "cost": 1, "purchases_per_year": 3}
+IDS = ["C1", 7, 1.5, 2e30, True, [1], "caf\u00e9", None, 12345678901234567890123]
+
+
+@pytest.mark.parametrize("rows", [
+    [json.dumps({"id": case_id, **CASE} if case_id is not None else CASE) for case_id in IDS]
+    + [json.dumps({**CASE, "price": "12.50", "offered": 3}), json.dumps(CASE)[:-1] + ', "cost": 1e400}', '{"price": -0.0}'],
+    [json.dumps(CASE)[:-1] + ', "offer\\u0065d": 3}'],  # `offered`, written with an escape: dropped all the same
+], ids=["ids and values", "an escaped key"])
+def test_eval_jsonl_of_one_object_per_line_is_the_compiled_engines_to_the_byte(rows):
     lines = ("\n".join(rows) + "\n").encode()
     assert objects_decoder()(lines) is not None  # the block goes the fast way
     results = {engine: _eval(engine, lines) for engine in ("duckdb", "compiled")}
     assert results["duckdb"].stdout == results["compiled"].stdout
+    assert results["duckdb"].stderr == results["compiled"].stderr
     assert results["duckdb"].returncode == results["compiled"].returncode
     assert results["duckdb"].stdout.count(b"\n") == len(rows)
