@@ -163,7 +163,7 @@ SELECT rule, status, count(*), min(row), sum(floor), sum(ceiling), sum(offered_v
        list(_i ORDER BY row) FILTER (status = 'python'),
        max_by({_OUTCOME}, {{'gap': over_by, 'row': -row}}, 10) FILTER (status = 'over'),
        max_by({_OUTCOME}, {{'gap': under_by, 'row': -row}}, 10) FILTER (status = 'under')
-FROM decided GROUP BY rule, status
+FROM ({{decided}}) GROUP BY rule, status
 """
 
 
@@ -179,12 +179,14 @@ class BulkReplay:
         self.extra_columns: dict[str, None] = {}
         self._compiled: dict[tuple, str] = {}
 
-    def _decided(self, unit: Unit) -> None:
+    def _decided(self, unit: Unit) -> str:
+        """The unit's decided rows, as a query to use as a subquery: a view would be bound by DuckDB
+        when made and again in every query (30 ms of a 1-second replay)."""
         key = tuple(sorted(unit.types.items()))
         if key not in self._compiled:
             compiled = compile_policy(self.policy, "duckdb", "cases", unit.types, carry=CARRIED, wording=False)
             self._compiled[key] = _offered_columns(unit.types).replace("{compiled}", compiled.sql())
-        unit.con.execute(f"CREATE OR REPLACE TEMP VIEW decided AS {self._compiled[key]}")
+        return self._compiled[key]
 
     def batches(self, cases: CaseFile | Iterable[RawRow], keep_outcomes: bool) -> Iterator[ReplayBatch]:
         # The compiled engine is built only if SQL hands a row back (most files hand back none).
@@ -192,8 +194,8 @@ class BulkReplay:
         known = {f.name for f in self.policy.fields} | {"id", OFFERED_KEY, ROW, INDEX, PYTHON}
         units = units_of(cases, fields_of(self.policy), self.threads)
         for unit in units:
-            self._decided(unit)
-            groups = grouped(units, unit, _REPLAY_GROUPS, 2)
+            decided = self._decided(unit)
+            groups = grouped(units, unit, _REPLAY_GROUPS.replace("{decided}", decided), 2)
             if groups is None:
                 continue
             handed_back = sorted(i for group in groups if group[1] == "python" for i in group[12])
@@ -203,7 +205,7 @@ class BulkReplay:
             self.extra_columns.update(dict.fromkeys(extra))
             rows = tally.cases
             if keep_outcomes:
-                for outcomes in merged(self._outcomes(unit), by_python.outcomes):
+                for outcomes in merged(self._outcomes(unit, decided), by_python.outcomes):
                     yield ReplayBatch(Tally(), outcomes, len(outcomes), extra)
                 rows = 0
             yield ReplayBatch(tally, [] if keep_outcomes else None, rows, extra)
@@ -250,8 +252,8 @@ class BulkReplay:
             tally.add(outcome)
         return tally
 
-    def _outcomes(self, unit: Unit) -> Iterator[CaseOutcome]:
-        return streamed(unit, f"SELECT {_OUTCOME} FROM decided WHERE status <> 'python' ORDER BY row", self._outcome)
+    def _outcomes(self, unit: Unit, decided: str) -> Iterator[CaseOutcome]:
+        return streamed(unit, f"SELECT {_OUTCOME} FROM ({decided}) WHERE status <> 'python' ORDER BY row", self._outcome)
 
     def _outcome(self, unit: Unit, row: dict) -> CaseOutcome:
         offered = offered_amount(row["offered"], Decimal(1).scaleb(-self.minor))

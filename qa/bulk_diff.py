@@ -78,7 +78,7 @@ FROM (SELECT *, {_named("true", _FIELDS)} AS fields, {_named("d_rule", _RULE_MOV
              {_named("d_approver", _APPROVER_MOVE)} AS approver_move,
              {_named("d_approver", "CASE WHEN d_rule THEN 'rule' WHEN d_ceiling THEN 'ceiling' ELSE 'limits' END")} AS approver_cause,
              {_named("true", _BIN)} AS bin
-      FROM compared)
+      FROM ({{compared}}))
 GROUP BY ALL
 """
 _COUNT_AT, _FIRST_AT, _AMOUNTS_AT = 6, 7, 8
@@ -108,8 +108,8 @@ class BulkDiff:
             if key not in self._compared:
                 old, new = (compile_policy(p, "duckdb", "cases", unit.types, carry=CARRIED).sql() for p in self.policies)
                 self._compared[key] = _COMPARED.replace("{old}", old).replace("{new}", new)
-            unit.con.execute(f"CREATE OR REPLACE TEMP VIEW compared AS {self._compared[key]}")
-            groups = grouped(units, unit, _DIFF_GROUPS, _COUNT_AT)
+            compared = self._compared[key]  # a subquery, not a view: DuckDB would bind a view twice
+            groups = grouped(units, unit, _DIFF_GROUPS.replace("{compared}", compared), _COUNT_AT)
             if groups is None:
                 continue
             handed_back = sorted(i for group in groups if group[0] == "python" for i in group[_PYTHON_AT])
@@ -118,7 +118,7 @@ class BulkDiff:
             self.extra_columns.update(dict.fromkeys(sorted(set(unit.extras(known)) | set(python_extra))))
             rows = behaviour.cases
             if keep_changes:
-                for changes in merged(self._changes(unit), python_changes):
+                for changes in merged(self._changes(unit, compared), python_changes):
                     yield BehaviourDiff(), changes, len(changes)
                 rows = 0
             yield behaviour, [] if keep_changes else None, rows
@@ -176,8 +176,8 @@ class BulkDiff:
         behaviour.merge(python_part)
         return behaviour
 
-    def _changes(self, unit: Unit) -> Iterator[CaseChange]:
-        return streamed(unit, f"SELECT {_CHANGE} FROM compared WHERE status <> 'python' ORDER BY row", self._change)
+    def _changes(self, unit: Unit, compared: str) -> Iterator[CaseChange]:
+        return streamed(unit, f"SELECT {_CHANGE} FROM ({compared}) WHERE status <> 'python' ORDER BY row", self._change)
 
     def _change(self, unit: Unit, row: dict) -> CaseChange:
         case_id = unit.case_id(row["i"], row["id"])
