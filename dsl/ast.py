@@ -7,21 +7,73 @@ formatter's round-trip tests rely on that.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, field
+from functools import total_ordering
 
 from dsl.records import record
 from decimal import Decimal
 from typing import Iterator
 
 
-@dataclass(frozen=True, order=True)
-class Span:
-    """Where a node sits in its file: 1-based lines and columns, end exclusive."""
+class Anchor:
+    """Where a piece of text starts in its file: the number of lines above it. Every span parsed
+    from the piece with this anchor (`dsl.parser.parse(..., anchor=)`) counts its lines from it,
+    so moving the piece (Enter on the first line moves every statement below) moves all its spans
+    with one assignment instead of a copy of its tree. `dsl.incremental` keeps one per chunk."""
 
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+    __slots__ = ("lines",)
+
+    def __init__(self, lines: int = 0):
+        self.lines = lines
+
+
+@total_ordering
+class Span:
+    """Where a node sits in its file: 1-based lines and columns, end exclusive. Immutable, like a
+    frozen dataclass, except that an anchored span's lines follow its anchor."""
+
+    __slots__ = ("_line", "column", "_end_line", "end_column", "anchor")
+
+    def __init__(self, line: int, column: int, end_line: int, end_column: int, anchor: Anchor | None = None):
+        _set = object.__setattr__
+        _set(self, "_line", line)
+        _set(self, "column", column)
+        _set(self, "_end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "anchor", anchor)
+
+    @property
+    def line(self) -> int:
+        return self._line if self.anchor is None else self._line + self.anchor.lines
+
+    @property
+    def end_line(self) -> int:
+        return self._end_line if self.anchor is None else self._end_line + self.anchor.lines
+
+    def _place(self) -> tuple[int, int, int, int]:
+        return (self.line, self.column, self.end_line, self.end_column)
+
+    def __eq__(self, other):
+        return self._place() == other._place() if other.__class__ is Span else NotImplemented
+
+    def __lt__(self, other):
+        return self._place() < other._place() if other.__class__ is Span else NotImplemented
+
+    def __hash__(self):
+        return hash(self._place())
+
+    def __repr__(self):
+        return "Span(line={}, column={}, end_line={}, end_column={})".format(*self._place())
+
+    def __setattr__(self, name, value):
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self):
+        """A copy or a pickle keeps where the span is now, not its anchor."""
+        return (Span, self._place())
 
 
 NO_SPAN = Span(0, 0, 0, 0)

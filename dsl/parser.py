@@ -24,65 +24,63 @@ MAX_SYNTAX_ERRORS = 20
 # and `a + b + ...` with hundreds of terms would otherwise end in a RecursionError.
 MAX_NESTING = 100
 
-def _span(meta) -> ast.Span:
-    if getattr(meta, "empty", True):
-        return ast.NO_SPAN
-    return ast.Span(meta.line, meta.column, meta.end_line, meta.end_column)
-
-
-def _token_span(token: Token) -> ast.Span:
-    return ast.Span(token.line, token.column, token.end_line, token.end_column)
-
-
 _CURRENCY_SYMBOLS = "$€£"
-
-
-def _money(token: Token) -> ast.Money:
-    text = " ".join(token.value.split())
-    if text[0] in _CURRENCY_SYMBOLS:
-        return ast.Money(Decimal(text[1:].replace(",", "")), text, text[0], None, _token_span(token))
-    number, code = text.split(" ")
-    return ast.Money(Decimal(number.replace(",", "")), text, None, code, _token_span(token))
 
 
 @v_args(meta=True)
 class _ToAst(Transformer):
-    """Builds `dsl.ast` nodes from the Lark tree; one method per grammar rule or alias."""
+    """Builds `dsl.ast` nodes from the Lark tree; one method per grammar rule or alias. Every
+    span it makes counts its lines from `anchor` (see `dsl.ast.Anchor`), if one is given."""
+
+    def __init__(self, anchor: ast.Anchor | None = None):
+        super().__init__()
+        self.anchor = anchor
+
+    def _span(self, meta) -> ast.Span:
+        if getattr(meta, "empty", True):
+            return ast.NO_SPAN
+        return ast.Span(meta.line, meta.column, meta.end_line, meta.end_column, self.anchor)
+
+    def _token_span(self, token: Token) -> ast.Span:
+        return ast.Span(token.line, token.column, token.end_line, token.end_column, self.anchor)
 
     # -- literals and names
     def money(self, meta, children):
-        return _money(children[0])
+        token = children[0]
+        text = " ".join(token.value.split())
+        if text[0] in _CURRENCY_SYMBOLS:
+            return ast.Money(Decimal(text[1:].replace(",", "")), text, text[0], None, self._token_span(token))
+        number, code = text.split(" ")
+        return ast.Money(Decimal(number.replace(",", "")), text, None, code, self._token_span(token))
 
     def percent(self, meta, children):
         token = children[0]
-        return ast.Percent(Decimal(token.value[:-1]), token.value, _token_span(token))
+        return ast.Percent(Decimal(token.value[:-1]), token.value, self._token_span(token))
 
     def percent_of(self, meta, children):
-        return ast.PercentOf(self.percent(meta, children[:1]), children[1], _span(meta))
+        return ast.PercentOf(self.percent(meta, children[:1]), children[1], self._span(meta))
 
     def number(self, meta, children):
         token = children[0]
-        return ast.Number(Decimal(token.value), token.value, _token_span(token))
+        return ast.Number(Decimal(token.value), token.value, self._token_span(token))
 
     def text(self, meta, children):
         return self._text(children[0])
 
-    @staticmethod
-    def _text(token: Token) -> ast.Text:
-        return ast.Text(strings.value(token.value), token.value, _token_span(token))
+    def _text(self, token: Token) -> ast.Text:
+        return ast.Text(strings.value(token.value), token.value, self._token_span(token))
 
     def true(self, meta, children):
-        return ast.Boolean(True, _span(meta))
+        return ast.Boolean(True, self._span(meta))
 
     def false(self, meta, children):
-        return ast.Boolean(False, _span(meta))
+        return ast.Boolean(False, self._span(meta))
 
     def name(self, meta, children):
         return self._name(children[0])
 
-    @staticmethod
-    def _name(token: Token) -> ast.Name:
-        return ast.Name(token.value, _token_span(token))
+    def _name(self, token: Token) -> ast.Name:
+        return ast.Name(token.value, self._token_span(token))
 
     def name_list(self, meta, children):
         return tuple(self._name(token) for token in children)
@@ -93,83 +91,83 @@ class _ToAst(Transformer):
     # -- operators
     def call(self, meta, children):
         function, arguments = children
-        return ast.Call(self._name(function), arguments or (), _span(meta))
+        return ast.Call(self._name(function), arguments or (), self._span(meta))
 
     def negate(self, meta, children):
-        return ast.Negate(children[1], _span(meta))
+        return ast.Negate(children[1], self._span(meta))
 
     def binary(self, meta, children):
         left, operator, right = children
-        return ast.Binary(operator.value, left, right, _span(meta))
+        return ast.Binary(operator.value, left, right, self._span(meta))
 
     def compare(self, meta, children):
         left, operator, right = children
-        return ast.Compare(operator.value, left, right, _span(meta))
+        return ast.Compare(operator.value, left, right, self._span(meta))
 
     def is_value(self, meta, children):
-        return ast.IsOneOf(children[0], (self._name(children[1]),), False, False, _span(meta))
+        return ast.IsOneOf(children[0], (self._name(children[1]),), False, False, self._span(meta))
 
     def is_not_value(self, meta, children):
-        return ast.IsOneOf(children[0], (self._name(children[1]),), True, False, _span(meta))
+        return ast.IsOneOf(children[0], (self._name(children[1]),), True, False, self._span(meta))
 
     def is_one_of(self, meta, children):
-        return ast.IsOneOf(children[0], children[1], False, True, _span(meta))
+        return ast.IsOneOf(children[0], children[1], False, True, self._span(meta))
 
     def is_not_one_of(self, meta, children):
-        return ast.IsOneOf(children[0], children[1], True, True, _span(meta))
+        return ast.IsOneOf(children[0], children[1], True, True, self._span(meta))
 
     def not_op(self, meta, children):
-        return ast.Not(children[0], _span(meta))
+        return ast.Not(children[0], self._span(meta))
 
     def and_op(self, meta, children):
-        return ast.Logical("and", children[0], children[1], _span(meta))
+        return ast.Logical("and", children[0], children[1], self._span(meta))
 
     def or_op(self, meta, children):
-        return ast.Logical("or", children[0], children[1], _span(meta))
+        return ast.Logical("or", children[0], children[1], self._span(meta))
 
     # -- statements
     def start(self, meta, children):
         return tuple(children)
 
     def policy_decl(self, meta, children):
-        return ast.PolicyDecl(self._text(children[0]), _span(meta))
+        return ast.PolicyDecl(self._text(children[0]), self._span(meta))
 
     def version_decl(self, meta, children):
-        return ast.VersionDecl(self._text(children[0]), _span(meta))
+        return ast.VersionDecl(self._text(children[0]), self._span(meta))
 
     def currency_decl(self, meta, children):
-        return ast.CurrencyDecl(children[0].value, _span(meta))
+        return ast.CurrencyDecl(children[0].value, self._span(meta))
 
     def simple_type(self, meta, children):
-        return ast.FieldType(children[0].value, (), _span(meta))
+        return ast.FieldType(children[0].value, (), self._span(meta))
 
     def enum_type(self, meta, children):
-        return ast.FieldType(None, children[0], _span(meta))
+        return ast.FieldType(None, children[0], self._span(meta))
 
     def field_bounds(self, meta, children):
         low, high = children
-        return ast.FieldBounds(low, high, _span(meta))
+        return ast.FieldBounds(low, high, self._span(meta))
 
     def field_decl(self, meta, children):
         name, field_type, bounds, default = children
-        return ast.FieldDecl(self._name(name), field_type, default, _span(meta), bounds)
+        return ast.FieldDecl(self._name(name), field_type, default, self._span(meta), bounds)
 
     def case_block(self, meta, children):
-        return ast.CaseBlock(tuple(children), _span(meta))
+        return ast.CaseBlock(tuple(children), self._span(meta))
 
     def let_decl(self, meta, children):
         name, value = children
-        return ast.LetDecl(self._name(name), value, _span(meta))
+        return ast.LetDecl(self._name(name), value, self._span(meta))
 
     def authority_role(self, meta, children):
         name, limit = children
-        return ast.AuthorityRole(self._name(name), limit, _span(meta))
+        return ast.AuthorityRole(self._name(name), limit, self._span(meta))
 
     def authority_block(self, meta, children):
-        return ast.AuthorityBlock(tuple(children), _span(meta))
+        return ast.AuthorityBlock(tuple(children), self._span(meta))
 
     def otherwise_decl(self, meta, children):
-        return ast.OtherwiseDecl(self._name(children[0]), _span(meta))
+        return ast.OtherwiseDecl(self._name(children[0]), self._span(meta))
 
     def _block(self, kind, meta, children):
         # `[_clause]` is an inlined rule, so Lark leaves no placeholder for it: whether the first
@@ -177,7 +175,7 @@ class _ToAst(Transformer):
         name, *rest = children
         clauses = tuple(clause for clause in rest if clause is not None)
         inline = int(bool(clauses) and clauses[0].span.line == name.line)
-        return ast.Block(kind, self._text(name), clauses, inline, _span(meta))
+        return ast.Block(kind, self._text(name), clauses, inline, self._span(meta))
 
     def rule_decl(self, meta, children):
         return self._block("rule", meta, children)
@@ -190,45 +188,45 @@ class _ToAst(Transformer):
 
     # -- clauses
     def when_clause(self, meta, children):
-        return ast.WhenClause(children[0], _span(meta))
+        return ast.WhenClause(children[0], self._span(meta))
 
     def offer_range(self, meta, children):
-        return ast.OfferClause("range", children[0], children[1], _span(meta))
+        return ast.OfferClause("range", children[0], children[1], self._span(meta))
 
     def offer_up_to(self, meta, children):
-        return ast.OfferClause("up_to", None, children[0], _span(meta))
+        return ast.OfferClause("up_to", None, children[0], self._span(meta))
 
     def offer_exactly(self, meta, children):
-        return ast.OfferClause("exactly", children[0], None, _span(meta))
+        return ast.OfferClause("exactly", children[0], None, self._span(meta))
 
     def offer_nothing(self, meta, children):
-        return ast.OfferClause("nothing", None, None, _span(meta))
+        return ast.OfferClause("nothing", None, None, self._span(meta))
 
     def open_clause(self, meta, children):
-        return ast.OpenClause(children[0], _span(meta))
+        return ast.OpenClause(children[0], self._span(meta))
 
     def step_clause(self, meta, children):
-        return ast.StepClause(children[0], _span(meta))
+        return ast.StepClause(children[0], self._span(meta))
 
     def remedies_clause(self, meta, children):
-        return ast.RemediesClause(children[0], _span(meta))
+        return ast.RemediesClause(children[0], self._span(meta))
 
     def say_clause(self, meta, children):
-        return ast.SayClause(self._text(children[0]), _span(meta))
+        return ast.SayClause(self._text(children[0]), self._span(meta))
 
     def follow_up_clause(self, meta, children):
         count, unit = children
-        return ast.FollowUpClause(self.number(meta, [count]), unit.value, _span(meta))
+        return ast.FollowUpClause(self.number(meta, [count]), unit.value, self._span(meta))
 
     def extra_clause(self, meta, children):
         gesture, up_to = children
-        return ast.ExtraClause(self._text(gesture), up_to, _span(meta))
+        return ast.ExtraClause(self._text(gesture), up_to, self._span(meta))
 
     def escalate_clause(self, meta, children):
-        return ast.EscalateClause(self._name(children[0]), _span(meta))
+        return ast.EscalateClause(self._name(children[0]), self._span(meta))
 
     def at_least_clause(self, meta, children):
-        return ast.AtLeastClause(children[0], _span(meta))
+        return ast.AtLeastClause(children[0], self._span(meta))
 
 
 _TRANSFORMER = _ToAst()
@@ -242,11 +240,12 @@ class ParseResult:
         self.diagnostics = diagnostics
 
 
-def parse(source: str, file: str = "<policy>") -> ParseResult:
+def parse(source: str, file: str = "<policy>", anchor: ast.Anchor | None = None) -> ParseResult:
     """Parse policy text. Every syntax error is reported, one per broken line.
 
     The text is read as `dsl.source` says (BOM dropped, CRLF as LF, a lone CR refused), so every
-    caller counts the same lines; positions are those of the text as given."""
+    caller counts the same lines; positions are those of the text as given, moved by `anchor`'s
+    lines in the tree's spans (the diagnostics are not moved)."""
     text = read_source(source).text
     unreadable = source_problems(text, MAX_SYNTAX_ERRORS)
     if unreadable:
@@ -275,7 +274,7 @@ def parse(source: str, file: str = "<policy>") -> ParseResult:
         bad_escapes = _escape_diagnostics(tree, file)
         if bad_escapes:
             return ParseResult(None, bad_escapes)
-        statements = _TRANSFORMER.transform(tree)
+        statements = (_TRANSFORMER if anchor is None else _ToAst(anchor)).transform(tree)
         comments = tuple(sorted(COMMENTS.comments, key=lambda comment: comment.line))
         return ParseResult(ast.PolicyFile(statements, comments), [])
 

@@ -83,6 +83,19 @@ def test_moving_a_block_down_keeps_its_findings_on_its_new_lines() -> None:
         assert moved.diagnostics == check_source("\n" * added + text, PATH).diagnostics
 
 
+def test_blocks_moving_up_and_down_keep_findings_that_name_lines_and_identical_blocks_apart() -> None:
+    """Enter and Backspace above blocks move them without parsing them again: a finding whose
+    message names a line must name the new one, and two identical blocks must keep two places."""
+    twin = 'rule "Twin"\n  when price > $1\n  when price > $2\n  offer up to $5\n\n'  # "already has `when` (line N)"
+    text = (REPO / "policies" / "hardware_store.policy").read_text().replace('rule "Wrong item"', twin + twin + 'rule "Wrong item"')
+    checker = IncrementalChecker(PATH)
+    for added in (0, 1, 3, 0, 2, 5, 1):
+        assert_same_as_full(checker, "\n" * added + text)
+    middle = text.index(twin) + len(twin)
+    assert_same_as_full(checker, text[:middle] + "\n\n" + text[middle:])  # only the second twin and what follows move
+    assert_same_as_full(checker, text)
+
+
 def test_chunks_start_at_statement_keywords_only() -> None:
     lines = ['policy "p"', "# note", "case", "  rule: money", "let x = a and", "rule_count > 1", 'rule "r"']
     assert chunk_starts(lines) == [0, 2, 4, 6]
