@@ -26,12 +26,14 @@ from workbench.highlight import tokenize_line
 from qa.history import HISTORY_FILE, History
 from workbench.messages import CheckFinished, SimulationFinished
 from workbench.screens.dialogs import ConfirmDialog
+from workbench.quickref import KEYS
 from workbench.screens.help import HelpScreen
+from workbench.screens.main import MainScreen
 from workbench.widgets.case_form import CaseForm
 from workbench.widgets.case_pane import CasePane
 from workbench.widgets.diagnostics import DiagnosticsList
 from workbench.widgets.diff_pane import DiffPane
-from workbench.widgets.history_pane import HistoryPane
+from workbench.widgets.history_pane import HistoryPane, HistoryTable
 from workbench.widgets.simulate_pane import SimulatePane
 
 SAMPLE = "hardware_store"
@@ -557,6 +559,20 @@ async def test_f1_help_and_the_command_palette(workspace: Path) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert app.main_screen.query_one(SimulatePane).tally.cases == 2000
+
+
+def _key_label(key: str) -> str:
+    """A binding's key as the help writes it: `ctrl+n` is Ctrl+N, `f5` is F5, a letter stays."""
+    return key if len(key) == 1 else "+".join(part.upper() if len(part) == 1 else part.capitalize() for part in key.split("+"))
+
+
+def test_the_f1_help_names_every_key_of_the_workbench_and_its_panes() -> None:
+    """A key that only one pane's footer shows (Ctrl+N in Try a case, w in Problems), or no footer
+    (F2 to F4), is found by nobody who reads the help instead."""
+    bound = [binding for owner in (WorkbenchApp, MainScreen, CasePane, DiagnosticsList, HistoryTable) for binding in owner.BINDINGS]
+    keys = [key for binding in bound for key in binding.key.split(",")]
+    assert {"ctrl+n", "w", "f2", "f5", "d"} <= set(keys)
+    assert [key for key in keys if f"**{_key_label(key)}**" not in KEYS] == []
 
 
 @pilot_test

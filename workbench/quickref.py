@@ -19,6 +19,9 @@ KEYS = """\
 - **Ctrl+Z** / **Ctrl+Y** undo / redo; **F1** this help
 - **Ctrl+Q** quit (asks first when there are unsaved changes)
 
+In Try a case: **Ctrl+N** negotiates the case, a step at a time (decline, counter, accept). In
+Problems: **Enter** goes to the line; **w** loads a finding's example case into Try a case.
+
 In the History pane: **d** diff with a version, **r** restore it, **p** publish it (asks first; marks
 it as in force once it checks and its policy tests pass, recording who and when).
 
