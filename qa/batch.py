@@ -15,7 +15,6 @@ import os
 from collections import deque
 from typing import Callable, Iterable, Iterator, TypeVar
 
-from dsl.checker import check_source
 from dsl.model import Policy
 from engine.decide import Engine, load_engine
 
@@ -43,6 +42,8 @@ def checked_policy(source: str, path: str) -> Policy:
     choose its engine, to compile its query and to decide the rows SQL hands back, and checking
     costs more than a 1,000,000-row query's tenth. Only errors matter here, so the wording
     warnings are not computed."""
+    from dsl.checker import check_source  # not needed when the CLI has the policy from its cache
+
     result = check_source(source, path, wording=False)
     if not result.ok:
         raise ValueError(f"{path} does not check")

@@ -18,11 +18,11 @@ from __future__ import annotations
 import heapq
 from decimal import Decimal
 from functools import cache, partial
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from dsl.currency import minor_unit
 from dsl.model import Policy
-from engine.sql import ColumnType, Digits, NotExact, compile_policy, decimal_value
+from engine.sql import ColumnType, Digits
 from qa.batch import checked_policy
 from qa.bulk_sources import INDEX, PYTHON, ROW, NativeFile, fields_of, plain_csv_rows
 from qa.casefiles import CaseFile, RawRow
@@ -33,8 +33,19 @@ STREAM_ROWS = 65_536
 CARRIED = (OFFERED_KEY, INDEX, PYTHON, "id")
 
 
+# `remember(key, make)`: `make()`, a query's text, or the text a cache keeps for `key` (the CLI's is
+# `redress.policy_cache.remembered_sql`); without a cache, the query is compiled in every process.
+Remember = Callable[[str, Callable[[], str]], str]
+
+
+def compiled_anew(key: str, make: Callable[[], str]) -> str:
+    return make()
+
+
 def sql_refusal(policy: Policy) -> str | None:
     """Why the policy cannot be decided exactly in SQL, or None when it can."""
+    from engine.sql import NotExact, compile_policy
+
     try:
         compile_policy(policy)
     except NotExact as error:
@@ -138,6 +149,8 @@ def grouped(units, unit: Unit, query: str, count_at: int) -> list | None:
 
 def _offered_columns(types: dict[str, str]) -> str:
     """The decided rows: `offered` read with the case reader's checks, the status, the gaps."""
+    from engine.sql import decimal_value
+
     source = ColumnType.parse(types.get(OFFERED_KEY, "VARCHAR"))
     good, value, _ = (part.sql("duckdb") for part in decimal_value(OFFERED_KEY, source, OFFERED_DIGITS))
     if source.family == "text":
@@ -172,9 +185,10 @@ class BulkReplay:
 
     kind = "duckdb"
 
-    def __init__(self, source: str, path: str, threads: int | None = None, policy: Policy | None = None):
+    def __init__(self, source: str, path: str, threads: int | None = None, policy: Policy | None = None,
+                 remember: Remember = compiled_anew):
         self.policy = policy or checked_policy(source, path)
-        self.source, self.path, self.threads = source, path, threads
+        self.source, self.path, self.threads, self.remember = source, path, threads, remember
         self.minor = minor_unit(self.policy.currency)
         self.extra_columns: dict[str, None] = {}
         self._compiled: dict[tuple, str] = {}
@@ -184,9 +198,14 @@ class BulkReplay:
         when made and again in every query (30 ms of a 1-second replay)."""
         key = tuple(sorted(unit.types.items()))
         if key not in self._compiled:
-            compiled = compile_policy(self.policy, "duckdb", "cases", unit.types, carry=CARRIED, wording=False)
-            self._compiled[key] = _offered_columns(unit.types).replace("{compiled}", compiled.sql())
+            self._compiled[key] = self.remember(f"replay\0{self.path}\0{self.source}\0{key!r}", lambda: self._compile(unit.types))
         return self._compiled[key]
+
+    def _compile(self, types: dict[str, str]) -> str:
+        from engine.sql import compile_policy
+
+        compiled = compile_policy(self.policy, "duckdb", "cases", types, carry=CARRIED, wording=False)
+        return _offered_columns(types).replace("{compiled}", compiled.sql())
 
     def batches(self, cases: CaseFile | Iterable[RawRow], keep_outcomes: bool) -> Iterator[ReplayBatch]:
         # The compiled engine is built only if SQL hands a row back (most files hand back none).

@@ -24,27 +24,30 @@ def _not_exact(*policies) -> str | None:
     return f"{reasons[0]}; using the compiled engine" if reasons else None
 
 
-def replay_engine(source: str, path: str, kind: str, workers: int, spark_master: str | None = None, policy=None):
+def replay_engine(source: str, path: str, kind: str, workers: int, spark_master: str | None = None, policy=None,
+                  remember=None):
     """The replay for an engine kind: DuckDB when asked and exact (on `workers` threads), Spark
     likewise (on `spark_master`), else `Replay` (on `workers` processes). Returns the replay and,
     when a SQL engine was asked but cannot decide the policy exactly, why. `policy` is `source`
     already checked, when the caller has it (the CLI keeps checked policies between runs), so the
-    SQL engine does not parse it again."""
+    SQL engine does not parse it again; `remember` (see `qa.bulk.Remember`) keeps DuckDB's query
+    and the answer to whether SQL is exact between runs."""
     from qa.batch import checked_policy
     from qa.replay import Replay
 
     if kind in ("duckdb", "spark"):
         policy = policy or checked_policy(source, path)
-        reason = _not_exact(policy)
+        refusal = lambda: _not_exact(policy) or ""  # noqa: E731 -- a cache keeps text: "" for exact
+        reason = (remember(f"refusal\0{path}\0{source}", refusal) if remember else refusal()) or None
         if reason is not None:
             return Replay(source, path, "compiled", workers), reason
         if kind == "spark":
             from qa.spark_engine import DEFAULT_MASTER, SparkReplay
 
             return SparkReplay(source, path, spark_master or DEFAULT_MASTER), None
-        from qa.bulk import BulkReplay
+        from qa.bulk import BulkReplay, compiled_anew
 
-        return BulkReplay(source, path, workers, policy), None
+        return BulkReplay(source, path, workers, policy, remember or compiled_anew), None
     return Replay(source, path, kind, workers), None
 
 

@@ -1,4 +1,5 @@
-"""Checked policies kept between runs, so `redress eval --case` checks a policy once per edit.
+"""Checked policies, and the SQL compiled from them, kept between runs, so `redress eval --case`
+checks a policy once per edit and `redress replay` compiles its query once.
 
 An agent calls `redress eval --case` once per case, and parsing and checking the policy (with Lark's
 import) cost far more than deciding the case. So, as Python keeps `.pyc` files, the CLI keeps each
@@ -6,6 +7,10 @@ policy it has checked, pickled, under a key made of the policy's bytes, the path
 and the language code that checked it (every `dsl` source file's name, size and modification time,
 and the interpreter's version). Any edit of the policy or of Redress is a new key, so a stale entry
 is never used; entries past the newest `KEEP` are removed.
+
+The SQL engine's queries are kept the same way, as text (`remembered_sql`): compiling the policy
+with sqlglot (and importing sqlglot) is a fifth of a million-row Parquet replay. Their key adds the
+code that writes them (the `engine`, `engine/sql` and `qa` sources, and sqlglot's version).
 
 The cache is a speed-up only: an entry that cannot be read or written is ignored and the policy
 is checked as before. `REDRESS_CACHE_DIR` moves it; set to an empty string it turns it off.
@@ -17,6 +22,7 @@ import hashlib
 import os
 import pickle
 import sys
+from typing import IO, Callable
 
 import dsl
 from dsl.checker import CheckResult
@@ -46,13 +52,57 @@ def _language_fingerprint() -> bytes:
     return b"\0".join(parts)
 
 
+def _query_fingerprint() -> bytes:
+    """Changes whenever the code that turns a checked policy into SQL text changes."""
+    from importlib.util import find_spec
+
+    import engine
+    import qa
+
+    parts = [_language_fingerprint()]
+    root = os.path.dirname(engine.__file__)
+    for directory in (root, os.path.join(root, "sql"), os.path.dirname(qa.__file__)):
+        with os.scandir(directory) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.is_file() and entry.name.endswith(".py"):
+                    stat = entry.stat()
+                    parts.append(f"{entry.path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    spec = find_spec("sqlglot")  # its version, without importing it
+    if spec is not None and spec.origin:
+        stat = os.stat(spec.origin)
+        parts.append(f"sqlglot:{spec.origin}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return b"\0".join(parts)
+
+
 def _entry_path(directory: str, path: str, data: bytes) -> str:
     key = hashlib.sha256(_language_fingerprint() + b"\0" + os.fsencode(path) + b"\0" + data).hexdigest()
     return os.path.join(directory, key + ".pickle")
 
 
+def remembered_sql(key: str, make: Callable[[], str]) -> str:
+    """`make()`, the text of a query (or of why there is none) for `key`, or that text from the
+    cache. `key` names everything the text depends on besides Redress's code (the policy's text,
+    the relation's column types, which query)."""
+    directory = cache_directory()
+    if directory is None:
+        return make()
+    digest = hashlib.sha256(_query_fingerprint() + b"\0" + key.encode("utf-8", "surrogatepass")).hexdigest()
+    entry = os.path.join(directory, digest + ".sql")
+    try:
+        with open(entry, "rb") as handle:
+            if _is_ours(handle):  # DuckDB runs this text: only this user's own entry is trusted
+                return handle.read().decode("utf-8")
+    except FileNotFoundError:
+        pass
+    except (OSError, UnicodeDecodeError):
+        pass  # a damaged entry is a miss; it is overwritten below
+    text = make()
+    _store(directory, entry, lambda handle: handle.write(text.encode("utf-8")))
+    return text
+
+
 def _is_ours(handle) -> bool:
-    """Only an entry this user wrote and nobody else can change is unpickled."""
+    """Only an entry this user wrote and nobody else can change is read."""
     stat = os.fstat(handle.fileno())
     return stat.st_uid == os.getuid() and not stat.st_mode & 0o022
 
@@ -74,21 +124,21 @@ def cached_check(path: str, data: bytes, check) -> CheckResult:
         pass  # a damaged or foreign entry is a miss; it is overwritten below
     result = check(path, data)
     if result.ok:
-        _store(directory, entry, result)
+        kept = CheckResult(result.policy, result.diagnostics, None, result.source)
+        _store(directory, entry, lambda handle: pickle.dump(kept, handle, protocol=pickle.HIGHEST_PROTOCOL))
     return result
 
 
-def _store(directory: str, entry: str, result: CheckResult) -> None:
+def _store(directory: str, entry: str, write: Callable[[IO[bytes]], object]) -> None:
     """Write the entry beside its final name and rename it into place, so a reader never sees half
-    of one; then drop the oldest entries past `KEEP`."""
-    kept = CheckResult(result.policy, result.diagnostics, None, result.source)
+    of one; then drop the oldest entries of its kind past `KEEP`."""
     temporary = f"{entry}.{os.getpid()}.tmp"
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
         with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
-            pickle.dump(kept, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            write(handle)
         os.replace(temporary, entry)
-        _prune(directory)
+        _prune(directory, os.path.splitext(entry)[1])
     except (OSError, pickle.PicklingError):
         try:
             os.unlink(temporary)
@@ -96,9 +146,9 @@ def _store(directory: str, entry: str, result: CheckResult) -> None:
             pass
 
 
-def _prune(directory: str) -> None:
+def _prune(directory: str, suffix: str) -> None:
     with os.scandir(directory) as entries:
-        found = [(entry.stat().st_mtime_ns, entry.path) for entry in entries if entry.name.endswith(".pickle")]
+        found = [(entry.stat().st_mtime_ns, entry.path) for entry in entries if entry.name.endswith(suffix)]
     for _, stale in sorted(found, reverse=True)[KEEP:]:
         try:
             os.unlink(stale)

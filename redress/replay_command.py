@@ -18,6 +18,7 @@ from qa.bulk_engines import EngineUnavailable, replay_engine
 from qa.replay import STATUSES, Tally, outcome_json
 from redress.inputs import load_checked_policy
 from redress.outcome_files import RowWriter
+from redress.policy_cache import remembered_sql
 from redress.output import ExitCode, emit, emit_json, fail, say, warn
 from redress.progress import Progress
 
@@ -77,7 +78,8 @@ def run_replay(policy_path: str, cases_path: str, input_format: str | None, engi
     policy = checked.policy
     tally = Tally()
     try:
-        replay, fallback = replay_engine(checked.source, policy_path, engine_kind, workers, spark_master, policy)
+        replay, fallback = replay_engine(checked.source, policy_path, engine_kind, workers, spark_master, policy,
+                                         remembered_sql)
     except EngineUnavailable as error:
         fail(str(error))
     if fallback:

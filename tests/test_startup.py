@@ -125,3 +125,54 @@ def test_the_cache_can_be_turned_off_and_stays_small(tmp_path: Path, monkeypatch
     for number in range(5):
         policy_cache.cached_check(f"p{number}", data, check)
     assert len(list(tmp_path.glob("*.pickle"))) == 3
+
+
+# `redress replay` on the SQL engine keeps its compiled query between runs, as eval keeps checked policies.
+HARDWARE = REPO / "policies" / "hardware_store.policy"
+HARDWARE_CASES = REPO / "policies" / "hardware_store.cases.csv"
+
+
+def _replay_modules(policy: Path, cache: Path) -> tuple[dict, set[str]]:
+    environment = os.environ | {"REDRESS_CACHE_DIR": str(cache)}
+    done = subprocess.run([sys.executable, "-c", _IMPORTS_AFTER, "replay", str(policy), str(HARDWARE_CASES), "--format",
+                           "json", "--engine", "duckdb"], capture_output=True, text=True, cwd=REPO, env=environment, timeout=120)
+    assert done.returncode in (0, 1), done.stderr
+    listed = done.stderr.rsplit("MODULES ", 1)[1]
+    report = json.loads(done.stdout)
+    assert report["engine"] == "duckdb"
+    del report["seconds"]
+    return report, {name.split(".")[0] for name in json.loads(listed)}
+
+
+def _compiled_report(redress, policy: Path) -> dict:
+    report = json.loads(redress("replay", policy, HARDWARE_CASES, "--format", "json", "--engine", "compiled").stdout)
+    del report["seconds"], report["engine"]
+    return report
+
+
+def test_a_replay_compiles_its_query_once_per_edit_and_trusts_only_its_own_entries(tmp_path: Path, redress) -> None:
+    policy = tmp_path / "hardware.policy"
+    policy.write_bytes(HARDWARE.read_bytes())
+    cache = tmp_path / "cache"
+    first, modules = _replay_modules(policy, cache)
+    assert "sqlglot" in modules  # the first run compiles the policy to SQL
+    assert len(list(cache.glob("*.sql"))) == 2  # the query, and the answer that SQL decides it exactly
+    second, modules = _replay_modules(policy, cache)
+    assert "sqlglot" not in modules and "lark" not in modules
+    assert second == first
+    assert {k: v for k, v in first.items() if k != "engine"} == _compiled_report(redress, policy)
+
+    text = policy.read_text(encoding="utf-8")
+    edited = text.replace("offer up to max(profit, cost)", "offer up to max(profit, cost) + $1", 1)
+    assert edited != text
+    policy.write_text(edited, encoding="utf-8")
+    after_edit, modules = _replay_modules(policy, cache)
+    assert "sqlglot" in modules  # an edited policy is a new key: compiled again
+    assert after_edit["totals"] != first["totals"]
+    assert {k: v for k, v in after_edit.items() if k != "engine"} == _compiled_report(redress, policy)
+
+    for entry in cache.glob("*.sql"):  # entries anyone may write are never run, whatever they hold
+        entry.write_text("SELECT 'not the policy'", encoding="utf-8")
+        entry.chmod(0o666)
+    untrusted, modules = _replay_modules(policy, cache)
+    assert "sqlglot" in modules and untrusted == after_edit

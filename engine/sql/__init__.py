@@ -39,11 +39,23 @@ Helpers for the callers: `decision_of` (a result row as the compiled engine's `D
 with the same checks) and `money_text` (an amount as a customer reads it).
 """
 
-from engine.sql.compiler import ROW, CompiledPolicy, compile_policy
-from engine.sql.digits import Digits, NotExact
-from engine.sql.reader import ColumnType, decimal_value
-from engine.sql.rows import DECISION_COLUMNS, decision_of
-from engine.sql.wording import money_text
+# The names below are imported on first use (PEP 562): most of them need sqlglot (75 ms to import),
+# and a replay whose query is already compiled (`qa.query_cache`) uses only `ColumnType` and `Digits`.
+_EXPORTS = {
+    "ROW": "compiler", "CompiledPolicy": "compiler", "compile_policy": "compiler",
+    "ColumnType": "column_types", "Digits": "digits", "NotExact": "digits",
+    "decimal_value": "reader", "DECISION_COLUMNS": "rows", "decision_of": "rows", "money_text": "wording",
+}
 
-__all__ = ["DECISION_COLUMNS", "ROW", "ColumnType", "CompiledPolicy", "Digits", "NotExact", "compile_policy", "decimal_value",
-           "decision_of", "money_text"]
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine.sql' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"engine.sql.{module}"), name)
+    globals()[name] = value  # found directly from now on
+    return value

@@ -22,7 +22,8 @@ from dsl.names import names_used
 from dsl.rules import PLACEHOLDER
 from engine.sql.digits import DOMAINS, Digits, NotExact, TooManyDigits
 from engine.sql.expressions import ExpressionCompiler, Value, column, decimal
-from engine.sql.reader import TEXT_COLUMN, ColumnType, read_field
+from engine.sql.column_types import TEXT_COLUMN, ColumnType
+from engine.sql.reader import read_field
 from engine.sql.wording import joined, money_text, non_null, text, when
 
 ROW = "_row"

@@ -13,45 +13,16 @@ integers, BOOLEAN (Parquet, Arrow). Other types (DOUBLE, dates) are never on the
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlglot import exp
 
 from dsl.model import BOOL, ENUM, INTEGER, MONEY, NUMBER, TEXT, CaseField
 from engine.cases import value_range
+from engine.sql.column_types import ColumnType
 from engine.sql.digits import Digits
 from engine.sql.expressions import Value, column, constant, decimal, decimal_type
 
-_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                  "UBIGINT", "UHUGEINT", "INT", "LONG", "SHORT", "BYTE", "INT8", "INT4", "INT2", "INT1"}
-_TEXT_TYPES = {"VARCHAR", "STRING", "TEXT"}
-_DECIMAL_TYPE = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
-
-
-@dataclass(frozen=True)
-class ColumnType:
-    """What a source column holds: text, decimal (with its scale), integer, boolean or other."""
-
-    family: str
-    scale: int = 0
-
-    @staticmethod
-    def parse(sql_type: str) -> "ColumnType":
-        name = sql_type.strip().upper()
-        if name in _TEXT_TYPES or name.startswith("VARCHAR"):
-            return ColumnType("text")
-        if name in _INTEGER_TYPES:
-            return ColumnType("integer")
-        if name in ("BOOLEAN", "BOOL"):
-            return ColumnType("boolean")
-        match = _DECIMAL_TYPE.match(name)
-        if match:
-            return ColumnType("decimal", int(match.group(2)))
-        return ColumnType("other")
-
-
-TEXT_COLUMN = ColumnType("text")
 
 
 @dataclass(frozen=True)
