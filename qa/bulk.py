@@ -42,12 +42,13 @@ def compiled_anew(key: str, make: Callable[[], str]) -> str:
     return make()
 
 
-def sql_refusal(policy: Policy) -> str | None:
-    """Why the policy cannot be decided exactly in SQL, or None when it can."""
+def sql_refusal(policy: Policy, wording: bool = True) -> str | None:
+    """Why the policy cannot be decided exactly in SQL, or None when it can; `wording=False`: by a
+    query that leaves the wording out, as a replay's does (it reports no `say`)."""
     from engine.sql import NotExact, compile_policy
 
     try:
-        compile_policy(policy)
+        compile_policy(policy, wording=wording)
     except NotExact as error:
         return str(error)
     return None

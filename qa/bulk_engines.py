@@ -13,12 +13,12 @@ class EngineUnavailable(RuntimeError):
     message says why. Never replaced by another engine silently."""
 
 
-def _not_exact(*policies) -> str | None:
-    """Why SQL cannot decide the checked policies exactly, or diff them (two currencies), as a
-    warning; None if it can."""
+def _not_exact(*policies, wording: bool = True) -> str | None:
+    """Why SQL cannot decide the checked policies exactly (`wording`: their wording too), or diff
+    them (two currencies), as a warning; None if it can."""
     from qa.bulk import sql_refusal
 
-    reasons = [reason for reason in map(sql_refusal, policies) if reason]
+    reasons = [reason for policy in policies if (reason := sql_refusal(policy, wording))]
     if not reasons and len({policy.currency for policy in policies}) > 1:
         reasons.append("the two versions use different currencies")
     return f"{reasons[0]}; using the compiled engine" if reasons else None
@@ -37,7 +37,8 @@ def replay_engine(source: str, path: str, kind: str, workers: int, spark_master:
 
     if kind in ("duckdb", "spark"):
         policy = policy or checked_policy(source, path)
-        refusal = lambda: _not_exact(policy) or ""  # noqa: E731 -- a cache keeps text: "" for exact
+        # A replay reports no wording, so a wording SQL cannot print does not stop it. A cache keeps text: "" for exact.
+        refusal = lambda: _not_exact(policy, wording=False) or ""  # noqa: E731
         reason = (remember(f"refusal\0{path}\0{source}", refusal) if remember else refusal()) or None
         if reason is not None:
             return Replay(source, path, "compiled", workers), reason
