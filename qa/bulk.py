@@ -87,6 +87,8 @@ class Unit:
 
     def extras(self, known: set[str]) -> list[str]:
         """Columns that are no policy's and hold a value in some row, sorted (as the engines report)."""
+        if self.native is None and self.batch.present_columns is not None:
+            return sorted(self.batch.present_columns() - known)
         if self.native is None:
             seen = set().union(*(self.batch.raw(i).data.keys() for i in range(self.batch.rows) if self.batch.raw(i).data))
             return sorted(seen - known)
@@ -99,7 +101,8 @@ class Unit:
 
 
 def units_of(cases, fields: dict[str, str], threads: int | None) -> Iterator[Unit]:
-    """The file as one unit DuckDB reads itself when it can, else batches of Python-read rows.
+    """The file as one unit DuckDB reads itself when it can, else units of an Arrow IPC file's own
+    record batches (typed, no Python per value), else batches of Python-read rows.
     A caller that finds the file unit read a different number of rows than `expected_rows` (a
     quoted cell spanning lines) calls `throw(Misread)` and gets the Python-read batches instead."""
     import duckdb
@@ -120,9 +123,10 @@ def units_of(cases, fields: dict[str, str], threads: int | None) -> Iterator[Uni
                 # DuckDB could not read the file as Python does (a CSV row with the wrong number of
                 # cells, bytes that are not UTF-8, a quoted cell spanning lines, a damaged Parquet page).
                 yield None  # the answer to `throw`; the Python-read batches follow
-    from qa.bulk_rows import batches_of  # pyarrow: only for rows the Python reader reads
+    from qa.bulk_rows import arrow_batches, batches_of  # pyarrow: only for rows DuckDB does not read itself
 
-    for batch in batches_of(cases, fields):
+    typed = isinstance(cases, CaseFile) and cases.format == "arrow"
+    for batch in arrow_batches(cases) if typed else batches_of(cases, fields):
         yield Unit(con, None, batch)
 
 

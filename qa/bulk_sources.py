@@ -3,6 +3,8 @@
 - `NativeFile`: a Parquet file, or a plain CSV file (`plain_csv_rows`), that DuckDB reads itself, in
   parallel, typed as stored (DECIMAL, integers, BOOLEAN, text). For the row numbers SQL hands back,
   `rows_at` gives the very `RawRow`s the Python reader gives, so their reasons are its reasons.
+- `qa.bulk_rows.arrow_batches`: an Arrow IPC file's record batches, typed as stored, handed to DuckDB
+  as they are, about a million rows a unit.
 - `qa.bulk_rows.batches_of`: anything else (CSV that is not plain, JSON Lines, JSON, YAML, rows in
   memory), read by the Python reader and turned into Arrow batches of text columns.
 

@@ -1,5 +1,5 @@
 """Writing rows to files: case files that `qa.casefiles` reads back (CSV, JSON Lines, a JSON array,
-YAML, Parquet), and the per-case result files of replays and diffs, by one set of writers.
+YAML, Parquet, Arrow IPC), and the per-case result files of replays and diffs, by one set of writers.
 
 Writers stream, so a million generated cases never sit in memory (unless the columns must be
 gathered first), and exact amounts stay exact: a `Decimal` is written as its text, never as a float.
@@ -34,7 +34,7 @@ PARQUET_BATCH = 10_000
 def write_cases(cases: Iterable[dict], path: str, format: str | None = None, columns: list[str] | None = None) -> int:
     """Write cases as a case file `open_cases` reads back, and return how many were written.
 
-    The format comes from `format` or the extension. Columns (CSV header, Parquet schema) come from
+    The format comes from `format` or the extension. Columns (CSV header, Parquet or Arrow schema) come from
     `columns`, else from the cases' own `columns` (as `generate_cases` has), else from every key in
     order of appearance, which means holding the cases in memory.
     Raises `CaseWriteError` before a single case is drawn when the destination cannot work, or
@@ -42,7 +42,7 @@ def write_cases(cases: Iterable[dict], path: str, format: str | None = None, col
     """
     kind = destination_format(path, format)
     columns = columns or getattr(cases, "columns", None)
-    if columns is None and kind in ("csv", "parquet"):
+    if columns is None and kind in ("csv", "parquet", "arrow"):
         cases = list(cases)
         columns = list(dict.fromkeys(key for case in cases for key in case))
     try:
@@ -57,10 +57,10 @@ def write_cases(cases: Iterable[dict], path: str, format: str | None = None, col
 class RowFileWriter:
     """Streams dict rows to `path` (`-`: stdout) in one of `FORMATS`, atomically; a context manager.
 
-    `columns` are the CSV header and the Parquet schema (other formats write each row's own keys).
-    Parquet columns take their type (bool, integer, else text) from the first batch, which suits
-    case files; `text_only` makes every column text, for result files whose later rows could
-    contradict a type guessed from the first ones. The file is renamed into place only when the
+    `columns` are the CSV header and the Parquet or Arrow schema (other formats write each row's own
+    keys). Parquet and Arrow columns take their type (bool, integer, else text) from the first batch,
+    which suits case files; `text_only` makes every column text, for result files whose later rows
+    could contradict a type guessed from the first ones. The file is renamed into place only when the
     block ends without an error.
     """
 
@@ -72,12 +72,15 @@ class RowFileWriter:
         if path == "-":
             if kind == "parquet":
                 raise ValueError("a Parquet file cannot be written to standard output; give a file name")
-            self._rows = _TEXT_WRITERS[kind](sys.stdout, columns)
+            if kind == "arrow":  # a pipe gets the stream format, which needs no footer
+                self._rows = _ColumnarRows(None, columns, text_only, kind, sys.stdout.buffer)
+            else:
+                self._rows = _TEXT_WRITERS[kind](sys.stdout, columns)
             return
         with self._stack.pop_all() as stack:  # undone if opening fails part-way
             temporary = stack.enter_context(replacing(path))
-            if kind == "parquet":
-                self._rows = _ParquetRows(temporary, columns, text_only)
+            if kind in ("parquet", "arrow"):
+                self._rows = _ColumnarRows(temporary, columns, text_only, kind)
             else:
                 # A lone surrogate (a JSON `\\ud800` in a rejected row) is written as that escape, not a crash.
                 stream = stack.enter_context(open(temporary, "w", encoding="utf-8", errors="backslashreplace", newline=""))
@@ -108,7 +111,7 @@ def destination_format(path: str, format: str | None) -> str:
     if kind not in FORMATS:
         shown = "standard output" if path == "-" else path
         raise CaseWriteError(f"{shown}: cannot tell which format to write from its extension; name it .csv, .jsonl, "
-                             f".json, .yaml or .parquet, or give --output-format ({', '.join(FORMATS)})")
+                             f".json, .yaml, .parquet or .arrow, or give --output-format ({', '.join(FORMATS)})")
     if path == "-":
         if kind == "parquet":
             raise CaseWriteError("a Parquet file cannot be written to standard output; give --out FILE.parquet")
@@ -198,11 +201,12 @@ class _YamlRows:
 _TEXT_WRITERS = {"csv": _CsvRows, "jsonl": _JsonLinesRows, "json": _JsonArrayRows, "yaml": _YamlRows}
 
 
-class _ParquetRows:
-    """Record batches of `PARQUET_BATCH` rows; the schema is fixed by the first batch."""
+class _ColumnarRows:
+    """Record batches of `PARQUET_BATCH` rows, as Parquet or an Arrow IPC file (`kind`), or an Arrow
+    IPC stream to a binary stream (`path` None); the schema is fixed by the first batch."""
 
-    def __init__(self, path: str, columns: list[str], text_only: bool):
-        self.path, self.columns, self.text_only = path, columns, text_only
+    def __init__(self, path: str | None, columns: list[str], text_only: bool, kind: str = "parquet", stream=None):
+        self.path, self.columns, self.text_only, self.kind, self.stream = path, columns, text_only, kind, stream
         self.batch: list[dict] = []
         self.writer = self.schema = None
 
@@ -224,7 +228,12 @@ class _ParquetRows:
         if self.writer is None:
             self.schema = pa.schema([(column, pa.string() if self.text_only else _arrow_type(values[column]))
                                      for column in self.columns])
-            self.writer = pq.ParquetWriter(self.path, self.schema)
+            if self.kind == "parquet":
+                self.writer = pq.ParquetWriter(self.path, self.schema)
+            elif self.stream is not None:
+                self.writer = pa.ipc.new_stream(self.stream, self.schema)
+            else:
+                self.writer = pa.ipc.new_file(self.path, self.schema)
         schema = self.schema
         arrays = [pa.array(values[field.name] if field.type != pa.string() else
                            [None if value is None else _cell(value) for value in values[field.name]], field.type)

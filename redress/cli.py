@@ -246,7 +246,7 @@ def test_command(paths: tuple[str, ...], coverage: bool, engine_kind: str, outpu
 
 
 # ---------------------------------------------------------------- replay, diff, cases
-input_format_option = click.option("--input-format", type=click.Choice(["csv", "jsonl", "json", "yaml", "parquet"]),
+input_format_option = click.option("--input-format", type=click.Choice(["csv", "jsonl", "json", "yaml", "parquet", "arrow"]),
                                    help="Format of the case file (default: from its extension).")
 bulk_engine_option = click.option(
     "--engine", "engine_kind", type=click.Choice(ENGINES), default="duckdb", show_default=True,
@@ -348,8 +348,8 @@ def cases() -> None:
 @click.option("--n", "count", type=click.IntRange(0), default=1000, show_default=True, help="How many cases.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed always gives the same cases.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
-              help="Where to write (.csv, .jsonl, .json, .yaml, .parquet); - is stdout.")
-@click.option("--output-format", type=click.Choice(["csv", "jsonl", "json", "yaml", "parquet"]),
+              help="Where to write (.csv, .jsonl, .json, .yaml, .parquet, .arrow); - is stdout.")
+@click.option("--output-format", type=click.Choice(["csv", "jsonl", "json", "yaml", "parquet", "arrow"]),
               help="Format (default: from --out's extension; csv for stdout).")
 def cases_generate(policy: str, count: int, seed: int, out_path: str, output_format: str | None) -> None:
     """Write N realistic synthetic historic cases (with `id` and `offered`) for POLICY."""

@@ -210,7 +210,41 @@ def case_files(tmp_path_factory) -> dict[str, Path]:
         rows = [row.data for row in case_file.rows() if row.data]
     write_cases(iter(rows), str(folder / "cases.jsonl"), "jsonl")
     write_cases(iter(rows), str(folder / "cases.parquet"), "parquet")
-    return {name: folder / name for name in ("plain.csv", "quoted.csv", "cases.jsonl", "cases.parquet")}
+    write_cases(iter(rows), str(folder / "cases.arrow"), "arrow")
+    _write_typed_arrow(rows, folder / "typed.arrows")
+    return {name: folder / name for name in ("plain.csv", "quoted.csv", "cases.jsonl", "cases.parquet", "cases.arrow",
+                                             "typed.arrows")}
+
+
+def _write_typed_arrow(rows: list[dict], path: Path) -> None:
+    """The rows as an Arrow IPC stream of typed columns (DECIMAL amounts, integers, BOOLEAN flags) in
+    record batches of 97 rows; a cell its type cannot hold (`-68.5` as an integer, `maybe` as a
+    flag) is NULL, and two amounts are kept as text to carry what the reader refuses."""
+    import pyarrow as pa
+
+    def typed(value, kind):
+        try:
+            return {"money": lambda v: Decimal(v), "int": lambda v: int(v), "bool": lambda v: {"true": True, "false": False}[v.lower()]}[kind](value)
+        except (KeyError, ValueError, ArithmeticError):
+            return None
+
+    kinds = {"price": "money", "cost": "money", "miles_driven": "int", "purchases_per_year": "int", "legal_issue": "bool",
+             "shipping_issue": "bool"}
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    arrays = {}
+    for column in columns:
+        values = [row.get(column) for row in rows]
+        if kinds.get(column) == "money":
+            arrays[column] = pa.array([None if v is None else typed(v, "money") for v in values], pa.decimal128(20, 4))
+        elif column in kinds:
+            arrays[column] = pa.array([None if v is None else typed(v, kinds[column]) for v in values],
+                                      pa.int64() if kinds[column] == "int" else pa.bool_())
+        else:
+            arrays[column] = pa.array(values, pa.string())
+    table = pa.table(arrays)
+    with pa.ipc.new_stream(str(path), table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=97):
+            writer.write_batch(batch)
 
 
 def _cli(*args, stdin: bytes | None = None) -> subprocess.CompletedProcess:
@@ -227,7 +261,7 @@ def _without_timing(output: bytes) -> dict:
     return report
 
 
-@pytest.mark.parametrize("name", ["plain.csv", "quoted.csv", "cases.jsonl", "cases.parquet"])
+@pytest.mark.parametrize("name", ["plain.csv", "quoted.csv", "cases.jsonl", "cases.parquet", "cases.arrow", "typed.arrows"])
 def test_replay_reports_and_files_are_identical_across_engines(case_files, name, tmp_path):
     policy = REPO / "policies" / "hardware_store.policy"
     outputs = {}
@@ -244,7 +278,7 @@ def test_replay_reports_and_files_are_identical_across_engines(case_files, name,
     assert text["duckdb"] == text["compiled"]
 
 
-@pytest.mark.parametrize("name", ["plain.csv", "cases.jsonl", "cases.parquet"])
+@pytest.mark.parametrize("name", ["plain.csv", "cases.jsonl", "cases.parquet", "typed.arrows"])
 def test_case_diffs_are_identical_across_engines(case_files, name, tmp_path):
     old = REPO / "policies" / "hardware_store.policy"
     new = tmp_path / "changed.policy"
@@ -307,7 +341,7 @@ def test_eval_of_one_case_does_not_load_the_sql_engine():
 def test_in_process_replay_and_diff_tallies_match(case_files):
     source = (REPO / "policies" / "hardware_store.policy").read_text()
     path = "policies/hardware_store.policy"
-    for name in ("plain.csv", "cases.parquet"):
+    for name in ("plain.csv", "cases.parquet", "typed.arrows"):
         tallies = []
         for replay in (BulkReplay(source, path), Replay(source, path, "compiled", 1)):
             tally = Tally()
@@ -377,3 +411,22 @@ def test_a_diff_across_currencies_says_why_the_compiled_engine_runs_it(tmp_path)
     assert "different currencies; using the compiled engine" in runs["duckdb"].stderr.decode()
     assert json.loads(runs["duckdb"].stdout) == json.loads(runs["compiled"].stdout)
     assert json.loads(runs["duckdb"].stdout)["fields"]["currency"] > 0
+
+
+def test_a_typed_arrow_file_in_many_units_keeps_every_row_and_its_number(case_files, monkeypatch):
+    """Units of record batches (here two batches of 97 rows, not the million rows a unit holds) are numbered
+    on from one another: each outcome, valid or not, is the compiled engine's for the same row."""
+    import qa.bulk_rows
+
+    monkeypatch.setattr(qa.bulk_rows, "ARROW_UNIT_ROWS", 150)
+    source = (REPO / "policies" / "hardware_store.policy").read_text()
+    path = "policies/hardware_store.policy"
+    outcomes = []
+    for replay in (BulkReplay(source, path), Replay(source, path, "compiled", 1)):
+        with open_cases(str(case_files["typed.arrows"])) as case_file:
+            outcomes.append(list(replay.outcomes(case_file)))
+    assert outcomes[0] == outcomes[1]
+    assert [outcome.row for outcome in outcomes[0]] == list(range(1, len(outcomes[0]) + 1))
+    assert any(outcome.status == "invalid" for outcome in outcomes[0][2 * 194:3 * 194])  # in the third unit
+    with open_cases(str(case_files["plain.csv"])) as case_file:
+        assert len(outcomes[0]) == sum(1 for row in case_file.rows() if row.data)

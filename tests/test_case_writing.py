@@ -62,3 +62,19 @@ def test_offered_is_a_field_when_the_policy_has_one(redress, tmp_path):
     policy.write_text(HARDWARE.read_text().replace("case\n", "case\n  offered: money = $0\n", 1))
     result = redress("eval", policy, "--case", '{"situation": "defective_product", "price": 10, "cost": 5, "offered": "x"}')
     assert result.returncode == 2 and "`offered` must be an amount" in result.stderr
+
+
+def test_generated_cases_pipe_into_replay_as_an_arrow_stream(redress, tmp_path):
+    """`--out -` as Arrow writes the stream format (no footer, so it can go down a pipe); a replay
+    reading it from standard input reports what it reports for the same cases written as CSV."""
+    generated = redress("cases", "generate", HARDWARE, "--n", "300", "--seed", "4", "--out", "-", "--output-format", "arrow",
+                        stdin=b"")
+    assert generated.returncode == 0 and generated.stdout.startswith(b"\xff\xff\xff\xff")
+    from_pipe = redress("replay", HARDWARE, "-", "--input-format", "arrow", "--format", "json", stdin=generated.stdout)
+    assert redress("cases", "generate", HARDWARE, "--n", "300", "--seed", "4", "--out", tmp_path / "cases.csv").returncode == 0
+    from_csv = redress("replay", HARDWARE, tmp_path / "cases.csv", "--format", "json")
+    reports = [json.loads(result.stdout) for result in (from_pipe, from_csv)]
+    for report in reports:
+        for key in ("seconds", "source", "worst"):  # the worst cases name their rows, which a CSV header shifts by one
+            report.pop(key)
+    assert reports[0] == reports[1] and reports[0]["cases"] == 300

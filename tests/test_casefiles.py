@@ -379,10 +379,72 @@ def test_parquet_that_is_not_parquet(tmp_path):
     assert "cannot be read as Parquet" in refused(write(tmp_path, "cut.parquet", b"PAR1" + b"\x00" * 20))
 
 
+# ---------------------------------------------------------------- Arrow IPC
+
+
+def _write_arrow(table: pa.Table, path: Path, stream: bool, batch_rows: int | None = None) -> None:
+    with (pa.ipc.new_stream if stream else pa.ipc.new_file)(str(path), table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=batch_rows):
+            writer.write_batch(batch)
+
+
+@pytest.mark.parametrize("name, stream", [("cases.arrow", False), ("cases.arrows", True), ("cases.feather", False)])
+def test_arrow_types_nulls_and_row_numbers(tmp_path, name, stream):
+    table = pa.table({
+        "id": ["A", "B", None],
+        "price": pa.array([Decimal("100.02"), None, Decimal("3.10")], pa.decimal128(10, 2)),
+        "miles_driven": pa.array([1, None, 3], pa.int32()),
+        "legal_issue": [True, False, None],
+        "situation": pa.array(["wrong_item", "other", "wrong_item"]).dictionary_encode(),
+    })
+    _write_arrow(table, tmp_path / name, stream, batch_rows=2)
+    case_file, rows = read(tmp_path / name)
+    assert case_file.format == "arrow"
+    assert case_file.columns == ["id", "price", "miles_driven", "legal_issue", "situation"]
+    assert rows == [
+        RawRow(1, {"id": "A", "price": Decimal("100.02"), "miles_driven": 1, "legal_issue": True, "situation": "wrong_item"},
+               None, None),
+        RawRow(2, {"id": "B", "legal_issue": False, "situation": "other"}, None, None),
+        RawRow(3, {"price": Decimal("3.10"), "miles_driven": 3, "situation": "wrong_item"}, None, None),
+    ]
+
+
+def test_arrow_that_is_not_arrow(tmp_path):
+    assert "is neither an Arrow IPC file" in refused(write(tmp_path, "cases.arrow", "id,price\nA,1\n"))
+    assert "cannot be read as an Arrow IPC file" in refused(write(tmp_path, "cut.arrow", b"ARROW1" + b"\x00" * 20))
+    assert "expected integers, decimals" in refused(_arrow_with(tmp_path, pa.table({"id": ["A"], "odd": [[1, 2]]})))
+
+
+def _arrow_with(tmp_path: Path, table: pa.Table) -> Path:
+    _write_arrow(table, tmp_path / "cases.arrow", stream=False)
+    return tmp_path / "cases.arrow"
+
+
+def test_a_cut_arrow_stream_says_from_which_row(tmp_path):
+    path = tmp_path / "cases.arrows"
+    _write_arrow(pa.table({"id": [f"C{i}" for i in range(100)], "n": list(range(100))}), path, stream=True, batch_rows=40)
+    whole = path.read_bytes()
+    path.write_bytes(whole[:len(whole) - 300])  # the last batch is cut short
+    with open_cases(str(path)) as case_file:
+        rows = []
+        with pytest.raises(CaseFileError) as caught:
+            rows.extend(case_file.rows())
+    assert "row 81 onwards cannot be read" in str(caught.value)
+    assert [row.number for row in rows] == list(range(1, 81))
+
+
+def test_standard_input_arrow_stream_and_file(monkeypatch, tmp_path):
+    table = pa.table({"id": ["A"], "price": pa.array([Decimal("1.25")], pa.decimal128(5, 2))})
+    for name, stream in (("cases.arrows", True), ("cases.arrow", False)):
+        _write_arrow(table, tmp_path / name, stream)
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((tmp_path / name).read_bytes())))
+        assert read("-", "arrow")[1] == [RawRow(1, {"id": "A", "price": Decimal("1.25")}, None, None)]
+
+
 # ---------------------------------------------------------------- files that cannot be read at all
 
 
-@pytest.mark.parametrize("name", ["cases.csv", "cases.jsonl", "cases.json", "cases.yaml", "cases.parquet"])
+@pytest.mark.parametrize("name", ["cases.csv", "cases.jsonl", "cases.json", "cases.yaml", "cases.parquet", "cases.arrow"])
 def test_empty_file(tmp_path, name):
     path = write(tmp_path, name, "")
     assert refused(path).startswith(f"{path}: is empty")
@@ -393,7 +455,7 @@ def test_blank_file_is_empty(tmp_path, name):
     assert "is empty" in refused(write(tmp_path, name, "\n  \n"))
 
 
-@pytest.mark.parametrize("name", ["cases.csv", "cases.jsonl", "cases.json", "cases.yaml", "cases.parquet"])
+@pytest.mark.parametrize("name", ["cases.csv", "cases.jsonl", "cases.json", "cases.yaml", "cases.parquet", "cases.arrow"])
 def test_missing_file(tmp_path, name):
     assert refused(tmp_path / name) == f"{tmp_path / name}: no such file"
 
@@ -414,6 +476,8 @@ def test_undecodable_bytes(tmp_path, name):
     (b"id,price\x00\x01\x02", "is binary"),
     (b"\xff\xfei\x00d\x00", "UTF-16"),
     (b"PAR1\x15\x04", "a Parquet file"),
+    (b"ARROW1\x00\x00", "an Arrow IPC file"),
+    (b"\xff\xff\xff\xff\x10\x00", "an Arrow IPC stream"),
     (b"\x1f\x8b\x08\x00", "gzip-compressed"),
     (b"PK\x03\x04", "ZIP archive"),
 ])

@@ -48,7 +48,7 @@ def test_a_parquet_result_file_is_all_text_and_reads_back(tmp_path):
 def test_an_interrupted_write_leaves_nothing_behind(tmp_path):
     path = tmp_path / "out.jsonl"
     path.write_text("kept\n")
-    for kind in ("jsonl", "json", "yaml", "csv", "parquet"):
+    for kind in ("jsonl", "json", "yaml", "csv", "parquet", "arrow"):
         with pytest.raises(RuntimeError):
             with RowFileWriter(str(path), kind, COLUMNS) as writer:
                 writer.write(ROWS[0])

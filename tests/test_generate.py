@@ -116,7 +116,7 @@ def test_distributions_look_like_a_service_desk(hardware):
     assert left_out > len(cases) / 5  # defaults are often not written at all
 
 
-@pytest.mark.parametrize("format", ["csv", "jsonl", "json", "yaml", "parquet"])
+@pytest.mark.parametrize("format", ["csv", "jsonl", "json", "yaml", "parquet", "arrow"])
 def test_every_format_round_trips(tmp_path, hardware, format):
     path = tmp_path / f"cases.{format}"
     cases = list(generate_cases(hardware, 400, 13))
@@ -124,7 +124,7 @@ def test_every_format_round_trips(tmp_path, hardware, format):
     reader = CaseReader(hardware)
     with open_cases(str(path)) as case_file:
         rows = list(case_file.rows())
-        if format in ("csv", "parquet"):
+        if format in ("csv", "parquet", "arrow"):
             assert case_file.columns == ["id", *(field.name for field in hardware.fields), "offered"]
     assert [row.number for row in rows] == [n + (1 if format == "csv" else 0) for n in range(1, 401)]
     for case, row in zip(cases, rows):
@@ -149,7 +149,7 @@ def test_write_cases_by_extension_and_without_known_columns(tmp_path):
 
 
 def test_an_empty_set_of_cases_writes_readable_files(tmp_path, hardware):
-    for format in ("csv", "jsonl", "json", "yaml", "parquet"):
+    for format in ("csv", "jsonl", "json", "yaml", "parquet", "arrow"):
         path = tmp_path / f"none.{format}"
         assert write_cases(generate_cases(hardware, 0, 1), str(path), format) == 0
         if format != "jsonl":  # an empty JSON Lines file is an empty file
@@ -165,7 +165,7 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path, hardware):
         yield from generate_cases(hardware, 10, 1)
         raise RuntimeError("interrupted")
 
-    for format in ("csv", "parquet"):
+    for format in ("csv", "parquet", "arrow"):
         with pytest.raises(RuntimeError):
             write_cases(failing(), str(path), format, columns=["id", "price"])
         assert path.read_text() == "id\nold\n"

@@ -1,10 +1,10 @@
-"""Historic case files (CSV, JSON Lines, a JSON array, YAML, Parquet) as a stream of raw rows.
+"""Historic case files (CSV, JSON Lines, a JSON array, YAML, Parquet, Arrow IPC) as a stream of raw rows.
 
 QA replays years of past cases, so every reader streams and memory stays flat however long the file;
 YAML alone is loaded whole (`yaml_file` says why). One module a format: `csv_file`, `json_files`
-(JSON Lines and a JSON array), `yaml_file`, `parquet_file`; `base` holds what they share: the row,
-the error for a file that cannot be read, and the checks on a file's first bytes. `open_cases` picks
-the reader.
+(JSON Lines and a JSON array), `yaml_file`, `parquet_file` and `arrow_file` (both on `columnar`);
+`base` holds what they share: the row, the error for a file that cannot be read, and the checks on a
+file's first bytes. `open_cases` picks the reader.
 
 Values stay raw for `engine.cases.CaseReader` to check, with two conventions shared by every format:
 numbers are exact (`Decimal`, never `float`), and an absent value (an empty CSV cell, a JSON/YAML
@@ -19,6 +19,7 @@ import sys
 from typing import IO
 
 from qa.casefiles.base import EXTENSIONS, FORMATS, CaseFile, CaseFileError, RawRow, keep_open
+from qa.casefiles.arrow_file import ArrowFile
 from qa.casefiles.csv_file import CsvFile
 from qa.casefiles.json_files import JsonArrayFile, JsonLinesFile
 from qa.casefiles.parquet_file import ParquetFile
@@ -64,7 +65,8 @@ def open_cases(path: str, input_format: str | None = None) -> CaseFile:
     if kind == "yaml":
         from qa.casefiles.yaml_file import YamlFile as reader
     else:
-        reader = {"csv": CsvFile, "jsonl": JsonLinesFile, "json": JsonArrayFile, "parquet": ParquetFile}[kind]
+        reader = {"csv": CsvFile, "jsonl": JsonLinesFile, "json": JsonArrayFile, "parquet": ParquetFile,
+                  "arrow": ArrowFile}[kind]
     try:
         case_file = reader(name, stream, path != STDIN)
     except BaseException:
@@ -83,4 +85,4 @@ def _format_of(path: str) -> str:
     if extension in EXTENSIONS:
         return EXTENSIONS[extension]
     shown = f"extension `{extension}`" if extension else "no extension"
-    raise CaseFileError(path, f"has {shown}; name it .csv, .jsonl, .json, .yaml or .parquet, or give --input-format")
+    raise CaseFileError(path, f"has {shown}; name it .csv, .jsonl, .json, .yaml, .parquet or .arrow, or give --input-format")

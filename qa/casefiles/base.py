@@ -13,11 +13,14 @@ import os
 from dataclasses import dataclass
 from typing import IO, Any, Iterator
 
-FORMATS = ("csv", "jsonl", "json", "yaml", "parquet")
+FORMATS = ("csv", "jsonl", "json", "yaml", "parquet", "arrow")
 EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".yaml": "yaml",
-              ".yml": "yaml", ".parquet": "parquet", ".pq": "parquet"}
+              ".yml": "yaml", ".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow",
+              ".arrows": "arrow", ".ipc": "arrow"}
 _SNIFF_BYTES = 8192
 _MAGIC = ((b"PAR1", "a Parquet file; name it .parquet or use --input-format parquet"),
+          (b"ARROW1", "an Arrow IPC file; name it .arrow or use --input-format arrow"),
+          (b"\xff\xff\xff\xff", "an Arrow IPC stream; name it .arrows or use --input-format arrow"),
           (b"\x1f\x8b", "gzip-compressed; decompress it first"),
           (b"PK\x03\x04", "a ZIP archive (an Excel workbook?); export it as CSV"),
           (codecs.BOM_UTF16_LE, "UTF-16 text; save it as UTF-8"),

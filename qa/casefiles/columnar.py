@@ -13,18 +13,20 @@ from qa.casefiles.base import CaseFile, RawRow
 
 class ColumnarFile(CaseFile):
     """A case file of Arrow record batches; a subclass opens the file, sets `columns` with
-    `_use_schema` and gives its batches, in order, from `_record_batches`."""
+    `_use_schema` and gives its batches, in order, from `record_batches`."""
 
     def _use_schema(self, schema) -> None:
+        self.schema = schema
         self.columns = list(schema.names)
         self._converters = [_converter(self, field.name, field.type) for field in schema]
 
-    def _record_batches(self) -> Iterator:
+    def record_batches(self) -> Iterator:
+        """The file's record batches, in order; raises `CaseFileError` where the file breaks."""
         raise NotImplementedError
 
     def rows(self) -> Iterator[RawRow]:
         names, converters, number = self.columns, self._converters, 0
-        for batch in self._record_batches():
+        for batch in self.record_batches():
             columns = [convert(column.to_pylist()) for convert, column in zip(converters, batch.columns)]
             for values in zip(*columns):
                 number += 1

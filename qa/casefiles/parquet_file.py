@@ -28,7 +28,7 @@ class ParquetFile(ColumnarFile):
             raise self._error(f"cannot be read as Parquet: {error}") from None
         self._use_schema(schema)
 
-    def _record_batches(self) -> Iterator:
+    def record_batches(self) -> Iterator:
         import pyarrow as pa
 
         batches, number = self._parquet.iter_batches(batch_size=self.BATCH_ROWS), 0
