@@ -10,6 +10,11 @@ keep the order in which `CaseDiff` meets transitions), the movers (`max_by` on t
 uses) and the rows SQL hands back, which the compiled engine decides with its own reasons. A case
 change with both decisions is made only where one is shown: a mover, or every row when kept.
 
+Rows whose rule `qa.bulk_settled` proves to decide the same in both versions are left undecided by
+both queries (their decision columns null on both sides, so they compare unchanged) unless every
+case change is kept: a typical edit touches a few rules, and the amounts, notes and wording of the
+others are most of the query's work.
+
 Both versions must share a currency (a change of currency changes every case; `qa.bulk_engines`
 gives that diff to the compiled engine).
 """
@@ -24,6 +29,7 @@ from dsl.currency import quantum
 from engine.sql import DECISION_COLUMNS, compile_policy, decision_of
 from qa.batch import checked_policy
 from qa.bulk import CARRIED, Unit, grouped, merged, streamed, units_of
+from qa.bulk_settled import settled_rules
 from qa.bulk_sources import INDEX, PYTHON, ROW, fields_of
 from qa.casefiles import CaseFile, RawRow
 from qa.diff import AMOUNT_FIELDS, DECISION_FIELDS, ApproverChange, BehaviourDiff, CaseChange, diff_batches, differing_fields
@@ -97,6 +103,7 @@ class BulkDiff:
             raise ValueError("BulkDiff compares versions in one currency")
         self.extra_columns: dict[str, None] = {}
         self._compared: dict[tuple, str] = {}
+        self.settled = settled_rules(*self.policies)
 
     def batches(self, cases: CaseFile | Iterable[RawRow], keep_changes: bool) -> Iterator[tuple[BehaviourDiff, list | None, int]]:
         # The compiled engines are built only if SQL hands a row back (most files hand back none).
@@ -104,9 +111,11 @@ class BulkDiff:
         known = {f.name for p in self.policies for f in p.fields} | {"id", OFFERED_KEY, ROW, INDEX, PYTHON}
         units = units_of(cases, fields_of(*self.policies), self.threads)
         for unit in units:
-            key = tuple(sorted(unit.types.items()))
-            if key not in self._compared:
-                old, new = (compile_policy(p, "duckdb", "cases", unit.types, carry=CARRIED).sql() for p in self.policies)
+            key = (keep_changes, *sorted(unit.types.items()))
+            if key not in self._compared:  # every kept change shows both decisions: none is left undecided
+                settled = frozenset() if keep_changes else self.settled
+                old, new = (compile_policy(p, "duckdb", "cases", unit.types, carry=CARRIED, settled=settled).sql()
+                            for p in self.policies)
                 self._compared[key] = _COMPARED.replace("{old}", old).replace("{new}", new)
             compared = self._compared[key]  # a subquery, not a view: DuckDB would bind a view twice
             groups = grouped(units, unit, _DIFF_GROUPS.replace("{compared}", compared), _COUNT_AT)

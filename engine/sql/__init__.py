@@ -7,7 +7,7 @@ for every row of a relation at once, as a sqlglot tree printed for a dialect (`d
 Public API (stable; `qa.bulk` and the Spark back end use only this):
 
     compile_policy(policy, dialect="duckdb", source="cases", column_types=None, carry=("id",),
-                   wording=True) -> CompiledPolicy
+                   wording=True, settled=frozenset()) -> CompiledPolicy
         policy        a checked `dsl.model.Policy`
         source        a table name, or any sqlglot relation (a subquery, a table function)
         column_types  {column: SQL type} of the relation's columns ("VARCHAR", "DECIMAL(12,2)",
@@ -15,6 +15,9 @@ Public API (stable; `qa.bulk` and the Spark back end use only this):
                       or not ok when required). None: every field and carried column is VARCHAR.
         carry         columns passed through unchanged (the case id)
         wording       whether to compute `say` (replays never show it)
+        settled       rules (by index; None for no rule) whose rows are not decided: every output
+                      but row, ok and the carried columns is null (the case diff's proof that
+                      both versions decide them the same, `qa.bulk_settled`)
         raises NotExact(reason) when the policy cannot be computed exactly in SQL; the caller then
         decides that policy with the compiled engine.
 

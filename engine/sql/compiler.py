@@ -72,9 +72,10 @@ def _lets_by_level(policy: Policy) -> list[list]:
 
 class _Compiler:
     def __init__(self, policy: Policy, dialect: str, domain: Digits, source: exp.Expression,
-                 columns: Mapping[str, ColumnType], carry: tuple[str, ...], wording: bool):
+                 columns: Mapping[str, ColumnType], carry: tuple[str, ...], wording: bool, settled: frozenset):
         self.policy, self.dialect, self.domain = policy, dialect, domain
         self.source, self.columns, self.carry, self.wording = source, columns, carry, wording
+        self.settled = settled
         self.m = minor_unit(policy.currency)
         self.money_type = Digits(38 - self.m, self.m)
         self.scope: dict[str, Value] = {}
@@ -97,6 +98,8 @@ class _Compiler:
             for name, value in values.items():
                 self.scope[name] = Value(column(f"_l_{name}"), value.digits)
         layers.add(self._conditions())
+        if self.settled:
+            layers.add({"_settled": self._settled()})
         layers.add(self._rounded())
         layers.add(self._clamped())
         self._entitlement_layers(layers)
@@ -140,11 +143,21 @@ class _Compiler:
                 columns[f"_{kind}{index}"] = exp.Coalesce(this=exp.Paren(this=condition), expressions=[exp.false()])
         return columns
 
+    def _settled(self) -> exp.Expression:
+        """Whether the row matched a settled rule (or, when `None` is settled, no rule)."""
+        rule = column("_rule")
+        matched = [exp.Is(this=rule.copy(), expression=exp.Null())] if None in self.settled else []
+        indexes = sorted(index for index in self.settled if index is not None)
+        if indexes:
+            matched.append(exp.In(this=rule.copy(), expressions=[exp.Literal.number(index) for index in indexes]))
+        return exp.Coalesce(this=exp.Paren(this=exp.or_(*matched, copy=False)), expressions=[exp.false()])
+
     def _by_rule(self, pick) -> exp.Expression:
-        """CASE _rule WHEN i THEN pick(rule i) ... END, leaving out rules where pick gives None."""
+        """CASE _rule WHEN i THEN pick(rule i) ... END, leaving out rules where pick gives None and
+        settled rules (their rows' amounts are never computed)."""
         case = exp.Case(this=column("_rule"))
         for index, guideline in enumerate(self.policy.guidelines):
-            value = pick(guideline)
+            value = None if index in self.settled else pick(guideline)
             if value is not None:
                 case = case.when(exp.Literal.number(index), value, copy=False)
         return case if case.args.get("ifs") else exp.Null()
@@ -251,6 +264,11 @@ class _Compiler:
         outputs["notes"] = non_null(self._notes())
         if self.wording:
             outputs["say"] = self._by_rule(lambda g: self._say(g.say) if g.say is not None else None)
+        if self.settled:  # a settled row's decision is left null: only its row, `ok` and carried columns are made
+            unsettled = exp.Not(this=column("_settled"))
+            kept = {"row", "ok", *self.carry}
+            outputs = {name: value if name in kept else exp.Case(ifs=[exp.If(this=unsettled.copy(), true=value)])
+                       for name, value in outputs.items()}
         return outputs
 
     def _approver(self) -> exp.Expression:
@@ -314,9 +332,10 @@ class _Compiler:
 
 def compile_policy(policy: Policy, dialect: str = "duckdb", source: str | exp.Expression = "cases",
                    column_types: Mapping[str, str] | None = None, carry: tuple[str, ...] = ("id",),
-                   wording: bool = True) -> CompiledPolicy:
+                   wording: bool = True, settled: frozenset = frozenset()) -> CompiledPolicy:
     """The query deciding every row of `source` (see `engine.sql`). Raises `NotExact` with the
-    reason when the policy cannot be computed exactly in SQL."""
+    reason when the policy cannot be computed exactly in SQL. Rows that match a rule in `settled`
+    (by index; `None` for no rule) get every decision column null, uncomputed (`qa.bulk_settled`)."""
     if column_types is None:
         column_types = {f.name: "VARCHAR" for f in policy.fields} | {name: "VARCHAR" for name in carry}
     columns = {name: ColumnType.parse(sql_type) for name, sql_type in column_types.items()}
@@ -325,7 +344,7 @@ def compile_policy(policy: Policy, dialect: str = "duckdb", source: str | exp.Ex
     known = _DOMAIN_OF.get(policy.digest)
     for whole, scale in DOMAINS[DOMAINS.index(known):] if known else DOMAINS:
         try:
-            compiled = _Compiler(policy, dialect, Digits(whole, scale), relation, columns, carry, wording).compile()
+            compiled = _Compiler(policy, dialect, Digits(whole, scale), relation, columns, carry, wording, settled).compile()
         except TooManyDigits as error:
             problem = error
             continue
