@@ -292,9 +292,7 @@ def replay(policy, cases, input_format, engine_kind, spark_master, workers, outp
 @click.option("--cases", "cases_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Historic cases to decide with both versions (the behavioural diff).")
 @input_format_option
-@click.option("--engine", "engine_kind", type=click.Choice(ENGINES), default="compiled", show_default=True,
-              help="compiled, durable: case by case on --workers processes, comparing every decision field; duckdb "
-                   "and spark compare only rule, floor, ceiling and approver, so they fall back to compiled, with a warning.")
+@bulk_engine_option
 @spark_master_option
 @workers_option
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write every case's old and new decision here.")

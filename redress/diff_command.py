@@ -58,6 +58,7 @@ def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format:
         fail(str(error))
     if fallback:
         warn(fallback)
+        engine_kind = "compiled"
     try:
         with open_cases(cases_path, input_format) as case_file, Progress("diff", fraction=case_file.fraction_read) as progress:
             with RowWriter(out_path, CHANGE_COLUMNS) if out_path else nullcontext() as out:
@@ -72,7 +73,7 @@ def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format:
         warn(note)
     if differ.extra_columns:
         warn(f"extra columns kept but not used by either version: {', '.join(differ.extra_columns)}")
-    result |= behaviour.to_json()
+    result |= behaviour.to_json() | {"engine": engine_kind}
     if output_format == "json":
         emit_json(result)
     else:

@@ -46,8 +46,16 @@ def test_a_wording_sql_cannot_print_stops_the_diff_but_not_the_replay(tmp_path: 
 
     diffed, warned = _report(redress, "diff", HARDWARE, policy, "--cases", HARDWARE_CASES, "--engine", "duckdb")
     assert "the wording shows the number `twice_yearly`" in warned and "using the compiled engine" in warned
+    assert diffed["engine"] == "compiled"  # the engine that decided, not the one asked for
     assert diffed["changed"] > 0 and diffed["fields"]["say"] == diffed["changed"]  # the rule whose wording changed
 
     evaluated = redress("eval", policy, "--jsonl", "--engine", "duckdb", stdin='{"situation": "defective_product", "price": 10, "cost": 5}\n')
     assert evaluated.returncode == 0 and "the wording shows the number `twice_yearly`" in evaluated.stderr
     assert "rule" in json.loads(evaluated.stdout)
+
+
+def test_replay_and_the_case_diff_run_on_sql_unless_told_otherwise(redress) -> None:
+    new_version, _ = _report(redress, "diff", HARDWARE, HARDWARE, "--cases", HARDWARE_CASES)
+    replayed, _ = _report(redress, "replay", HARDWARE, HARDWARE_CASES)
+    assert new_version["engine"] == replayed["engine"] == "duckdb"
+    assert new_version["cases"] == replayed["cases"] and new_version["changed"] == 0

@@ -289,7 +289,9 @@ def test_case_diffs_are_identical_across_engines(case_files, name, tmp_path):
         out = tmp_path / f"{engine}.changes.csv"
         result = _cli("diff", old, new, "--cases", case_files[name], "--engine", engine, "--format", "json", "--out", out)
         assert result.returncode == 1, result.stderr.decode()
-        outputs[engine] = (json.loads(result.stdout), out.read_bytes())
+        report = json.loads(result.stdout)
+        assert report.pop("engine") == engine
+        outputs[engine] = (report, out.read_bytes())
     assert outputs["duckdb"] == outputs["compiled"]
     assert outputs["duckdb"][0]["changed"] > 10
 
