@@ -1,8 +1,11 @@
-"""The case diff on the SQL engine (DuckDB): both versions' queries joined row by row, and the very
-`BehaviourDiff` of `qa.diff.CaseDiff` out.
+"""The case diff on the SQL engine (DuckDB): both versions decide each row in one pass over the
+cases, and the very `BehaviourDiff` of `qa.diff.CaseDiff` comes out.
 
-A case is changed when any decision field differs (`qa.diff.DECISION_FIELDS`, the wording
-included), so the join compares every output column of `engine.sql`. Per unit of work, ONE
+The new version's query reads the rows the old version's query hands on: the old decision under
+`old:` names, beside the case's own cells. So the file is read once and no join pairs the rows
+(reading a CSV file twice and joining a million rows was a fifth of the diff). A case is changed
+when any decision field differs (`qa.diff.DECISION_FIELDS`, the wording included), so every
+output column of `engine.sql` is compared. Per unit of work, ONE
 aggregate query groups the rows by what a `BehaviourDiff` counts them under: status, the fields
 that differ, the rule and approver transitions (with the approver's cause), the histogram bin; with
 the counts, each amount field's moves and exact DECIMAL total, the first row of each group (dicts
@@ -26,9 +29,10 @@ from functools import cache, partial
 from typing import Iterable, Iterator
 
 from dsl.currency import quantum
-from engine.sql import DECISION_COLUMNS, compile_policy, decision_of
+from dsl.model import Policy
+from engine.sql import DECISION_COLUMNS, decision_of
 from qa.batch import checked_policy
-from qa.bulk import CARRIED, Unit, grouped, merged, streamed, units_of
+from qa.bulk import CARRIED, Remember, Unit, compiled_anew, grouped, merged, streamed, units_of
 from qa.bulk_settled import settled_rules
 from qa.bulk_sources import INDEX, PYTHON, ROW, fields_of
 from qa.casefiles import CaseFile, RawRow
@@ -41,12 +45,25 @@ _COLUMNS_OF = {name: (name,) for name in DECISION_FIELDS if name not in ("curren
 _AMOUNT_COLUMN = {"floor": "floor", "ceiling": "ceiling", "open_at": "open_at", "step": "step", "extra": "extra_up_to"}
 
 
-def _side(alias: str) -> str:
-    return "{" + ", ".join(f"'{name}': {alias}.{name}" for name in DECISION_COLUMNS) + "}"
+# The old version's outputs, and the copies of the cells the new version reads, under names no
+# field or decision column has (a policy's names cannot hold a colon).
+_OLD, _NEXT = "old:", "new:"
+
+
+def _old(name: str) -> str:
+    return f'"{_OLD}{name}"'
+
+
+def _new(name: str) -> str:
+    return f'"{name}"'
+
+
+def _side(name_of) -> str:
+    return "{" + ", ".join(f"'{name}': {name_of(name)}" for name in DECISION_COLUMNS) + "}"
 
 
 def _differs(name: str) -> str:
-    return " OR ".join(f"o.{column} IS DISTINCT FROM n.{column}" for column in _COLUMNS_OF[name])
+    return " OR ".join(f"{_old(column)} IS DISTINCT FROM {_new(column)}" for column in _COLUMNS_OF[name])
 
 
 def _named(condition: str, value: str) -> str:
@@ -55,11 +72,11 @@ def _named(condition: str, value: str) -> str:
 
 _SQL_FIELDS = tuple(_COLUMNS_OF)
 _PAIRED = f"""
-SELECT o.row, o.{INDEX}, o.id, NOT o.ok OR NOT n.ok OR o.{PYTHON} AS python,
-       {_side('o')} AS old, {_side('n')} AS new,
+SELECT row, {INDEX}, id, NOT {_old('ok')} OR NOT ok OR {PYTHON} AS python,
+       {_side(_old)} AS old, {_side(_new)} AS new,
        {", ".join(f"({_differs(name)}) AS d_{name}" for name in _SQL_FIELDS)},
-       {", ".join(f"coalesce(n.{column}, 0) - coalesce(o.{column}, 0) AS delta_{name}" for name, column in _AMOUNT_COLUMN.items())}
-FROM ({{old}}) o JOIN ({{new}}) n ON o.row = n.row
+       {", ".join(f"coalesce({_new(column)}, 0) - coalesce({_old(column)}, 0) AS delta_{name}" for name, column in _AMOUNT_COLUMN.items())}
+FROM ({{both}})
 """
 _COMPARED = f"""
 SELECT *, CASE WHEN python THEN 'python' WHEN {" OR ".join(f"d_{name}" for name in _SQL_FIELDS)} THEN 'changed'
@@ -96,14 +113,28 @@ class BulkDiff:
 
     kind = "duckdb"
 
-    def __init__(self, old: tuple[str, str], new: tuple[str, str], threads: int | None = None):
-        self.old, self.new, self.threads = old, new, threads
-        self.policies = (checked_policy(*old), checked_policy(*new))
+    def __init__(self, old: tuple[str, str], new: tuple[str, str], threads: int | None = None,
+                 policies: tuple[Policy, Policy] | None = None, remember: Remember = compiled_anew):
+        """`old`, `new`: (source, path); `policies` the two already checked, when the caller has
+        them; `remember` keeps the compiled query between runs (see `qa.bulk.Remember`)."""
+        self.old, self.new, self.threads, self.remember = old, new, threads, remember
+        self.policies = policies or (checked_policy(*old), checked_policy(*new))
         if self.policies[0].currency != self.policies[1].currency:
             raise ValueError("BulkDiff compares versions in one currency")
         self.extra_columns: dict[str, None] = {}
         self._compared: dict[tuple, str] = {}
         self.settled = settled_rules(*self.policies)
+
+    def _compared_rows(self, types: dict[str, str], keep_changes: bool) -> str:
+        """The unit's rows, each compared, as a query to use as a subquery (a view would be bound
+        twice by DuckDB). Every kept change shows both decisions, so then none is left undecided."""
+        key = (keep_changes, *sorted(types.items()))
+        if key not in self._compared:
+            settled = frozenset() if keep_changes else self.settled
+            make = lambda: _COMPARED.replace("{both}", both_decided(*self.policies, types, settled))  # noqa: E731
+            self._compared[key] = self.remember(f"diff\0{self.old[1]}\0{self.old[0]}\0{self.new[1]}\0{self.new[0]}\0{key!r}",
+                                                make)
+        return self._compared[key]
 
     def batches(self, cases: CaseFile | Iterable[RawRow], keep_changes: bool) -> Iterator[tuple[BehaviourDiff, list | None, int]]:
         # The compiled engines are built only if SQL hands a row back (most files hand back none).
@@ -111,13 +142,7 @@ class BulkDiff:
         known = {f.name for p in self.policies for f in p.fields} | {"id", OFFERED_KEY, ROW, INDEX, PYTHON}
         units = units_of(cases, fields_of(*self.policies), self.threads)
         for unit in units:
-            key = (keep_changes, *sorted(unit.types.items()))
-            if key not in self._compared:  # every kept change shows both decisions: none is left undecided
-                settled = frozenset() if keep_changes else self.settled
-                old, new = (compile_policy(p, "duckdb", "cases", unit.types, carry=CARRIED, settled=settled).sql()
-                            for p in self.policies)
-                self._compared[key] = _COMPARED.replace("{old}", old).replace("{new}", new)
-            compared = self._compared[key]  # a subquery, not a view: DuckDB would bind a view twice
+            compared = self._compared_rows(unit.types, keep_changes)
             groups = grouped(units, unit, _DIFF_GROUPS.replace("{compared}", compared), _COUNT_AT)
             if groups is None:
                 continue
@@ -193,6 +218,26 @@ class BulkDiff:
         old, new = (decision_of(policy, row[side], case_id) for policy, side in zip(self.policies, ("old", "new")))
         fields = differing_fields(old, new)
         return CaseChange(row["row"], case_id, "changed" if fields else "unchanged", old, new, fields=fields)
+
+
+def both_decided(old: Policy, new: Policy, types: dict[str, str], settled: frozenset) -> str:
+    """One query deciding every row of `cases` (columns `types`) with both versions: the old
+    version's query hands on its decision under `old:` names and, under `new:` names, the cells
+    the new version reads, which the new version's query reads back under their own names."""
+    from engine.sql import compile_policy, renamed
+
+    cells = [f.name for f in new.fields if f.name in types]
+    copies = {name: _NEXT + name for name in cells}
+    copy_types = {copy: types[name] for name, copy in copies.items()}
+    first = compile_policy(old, "duckdb", renamed("cases", copies, keep_all=True), types | copy_types,
+                           carry=(*CARRIED, *copies.values()), settled=settled)
+    handed_on = {"row": ROW, "ok": _OLD + "ok", **{name: _OLD + name for name in DECISION_COLUMNS},
+                 **{name: name for name in CARRIED if name not in copies}, **{copy: name for name, copy in copies.items()}}
+    # A carried column is only passed through: its type is never read, so any name of one will do.
+    carried = {name: types.get(name, "VARCHAR") for name in CARRIED} | {_OLD + name: "ANY" for name in ("ok", *DECISION_COLUMNS)}
+    second = compile_policy(new, "duckdb", renamed(first, handed_on), {name: types[name] for name in cells} | carried,
+                            carry=(*CARRIED, *(_OLD + name for name in ("ok", *DECISION_COLUMNS))), settled=settled)
+    return second.sql()
 
 
 def _move(change: CaseChange, field: str, absent: str) -> str:

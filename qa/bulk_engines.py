@@ -52,22 +52,26 @@ def replay_engine(source: str, path: str, kind: str, workers: int, spark_master:
     return Replay(source, path, kind, workers), None
 
 
-def diff_engine(old: tuple[str, str], new: tuple[str, str], kind: str, workers: int, spark_master: str | None = None):
-    """The case diff for an engine kind, as `replay_engine`. The SQL diffs compare every decision
-    field, as `qa.diff.CaseDiff` does; two versions in different currencies (every case changes)
-    are compared by the compiled engine, with the reason."""
+def diff_engine(old: tuple[str, str], new: tuple[str, str], kind: str, workers: int, spark_master: str | None = None,
+                policies=None, remember=None):
+    """The case diff for an engine kind, as `replay_engine` (`policies`: the two versions already
+    checked). The SQL diffs compare every decision field, as `qa.diff.CaseDiff` does; two versions
+    in different currencies (every case changes) are compared by the compiled engine, with the reason."""
     from qa.batch import checked_policy
     from qa.diff import CaseDiff
 
     if kind in ("duckdb", "spark"):
-        reason = _not_exact(checked_policy(*old), checked_policy(*new))
+        policies = policies or (checked_policy(*old), checked_policy(*new))
+        refusal = lambda: _not_exact(*policies) or ""  # noqa: E731
+        reason = (remember(f"diff refusal\0{old[1]}\0{old[0]}\0{new[1]}\0{new[0]}", refusal) if remember else refusal()) or None
         if reason is not None:
             return CaseDiff(old, new, "compiled", workers), reason
         if kind == "spark":
             from qa.spark_engine import DEFAULT_MASTER, SparkDiff
 
             return SparkDiff(old, new, spark_master or DEFAULT_MASTER), None
+        from qa.bulk import compiled_anew
         from qa.bulk_diff import BulkDiff
 
-        return BulkDiff(old, new, workers), None
+        return BulkDiff(old, new, workers, policies, remember or compiled_anew), None
     return CaseDiff(old, new, kind, workers), None

@@ -18,6 +18,7 @@ from qa.casefiles import CaseFileError, open_cases
 from qa.diff import AMOUNT_FIELDS, DECISION_FIELDS, BehaviourDiff, change_json
 from redress.inputs import load_checked_policy
 from redress.outcome_files import RowWriter
+from redress.policy_cache import remembered_sql
 from redress.output import ExitCode, emit, emit_json, fail, say, warn
 from redress.progress import Progress
 from analysis.proof_text import proof_text
@@ -53,7 +54,8 @@ def run_diff(old_path: str, new_path: str, cases_path: str | None, input_format:
         return ExitCode.FINDINGS if changed else ExitCode.OK
     behaviour = BehaviourDiff()
     try:
-        differ, fallback = diff_engine((old.source, old_path), (new.source, new_path), engine_kind, workers, spark_master)
+        differ, fallback = diff_engine((old.source, old_path), (new.source, new_path), engine_kind, workers, spark_master,
+                                       (old.policy, new.policy), remembered_sql)
     except EngineUnavailable as error:
         fail(str(error))
     if fallback:

@@ -132,16 +132,22 @@ HARDWARE = REPO / "policies" / "hardware_store.policy"
 HARDWARE_CASES = REPO / "policies" / "hardware_store.cases.csv"
 
 
-def _replay_modules(policy: Path, cache: Path) -> tuple[dict, set[str]]:
+def _report_and_modules(cache: Path, *args: Path | str) -> tuple[dict, set[str]]:
+    """The JSON report of `redress ARGS --format json` on the SQL engine (without its timing), and
+    the top-level modules the run imported."""
     environment = os.environ | {"REDRESS_CACHE_DIR": str(cache)}
-    done = subprocess.run([sys.executable, "-c", _IMPORTS_AFTER, "replay", str(policy), str(HARDWARE_CASES), "--format",
-                           "json", "--engine", "duckdb"], capture_output=True, text=True, cwd=REPO, env=environment, timeout=120)
+    done = subprocess.run([sys.executable, "-c", _IMPORTS_AFTER, *map(str, args), "--format", "json", "--engine", "duckdb"],
+                          capture_output=True, text=True, cwd=REPO, env=environment, timeout=120)
     assert done.returncode in (0, 1), done.stderr
     listed = done.stderr.rsplit("MODULES ", 1)[1]
     report = json.loads(done.stdout)
     assert report["engine"] == "duckdb"
-    del report["seconds"]
+    report.pop("seconds", None)
     return report, {name.split(".")[0] for name in json.loads(listed)}
+
+
+def _replay_modules(policy: Path, cache: Path) -> tuple[dict, set[str]]:
+    return _report_and_modules(cache, "replay", policy, HARDWARE_CASES)
 
 
 def _compiled_report(redress, policy: Path) -> dict:
@@ -176,3 +182,20 @@ def test_a_replay_compiles_its_query_once_per_edit_and_trusts_only_its_own_entri
         entry.chmod(0o666)
     untrusted, modules = _replay_modules(policy, cache)
     assert "sqlglot" in modules and untrusted == after_edit
+
+
+def test_a_case_diff_compiles_its_query_once_per_pair_of_versions(tmp_path: Path, redress) -> None:
+    new = tmp_path / "new.policy"
+    text = HARDWARE.read_text(encoding="utf-8")
+    new.write_text(text.replace("offer up to $25", "offer up to $30", 1), encoding="utf-8")
+    cache = tmp_path / "cache"
+    first, modules = _report_and_modules(cache, "diff", HARDWARE, new, "--cases", HARDWARE_CASES)
+    assert "sqlglot" in modules and first["changed"] > 0
+    second, modules = _report_and_modules(cache, "diff", HARDWARE, new, "--cases", HARDWARE_CASES)
+    assert "sqlglot" not in modules and second == first
+    compiled = json.loads(redress("diff", HARDWARE, new, "--cases", HARDWARE_CASES, "--format", "json", "--engine", "compiled").stdout)
+    assert {k: v for k, v in first.items() if k != "engine"} == {k: v for k, v in compiled.items() if k != "engine"}
+
+    new.write_text(text.replace("offer up to $25", "offer up to $35", 1), encoding="utf-8")
+    edited, modules = _report_and_modules(cache, "diff", HARDWARE, new, "--cases", HARDWARE_CASES)
+    assert "sqlglot" in modules and edited["ceiling_delta"] != first["ceiling_delta"]

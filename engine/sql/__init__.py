@@ -24,6 +24,11 @@ Public API (stable; `qa.bulk` and the Spark back end use only this):
     CompiledPolicy.expression   the sqlglot SELECT;  .sql(pretty=False) its text in the dialect
     CompiledPolicy.outputs      the output column names, in order;  .domain  the numeric domain
 
+    renamed(source, {column: name}, keep_all=False) -> a relation to pass as `source`
+        source        a table name, or a CompiledPolicy (its rows: one version decides over
+                      another's outputs, as the case diff does)
+        keep_all      keep every column of `source` beside the renamed ones
+
 The relation must have a `_row` column (BIGINT: the row number reported to the user). Output columns:
 
     row, ok, <carried columns>, rule, floor, ceiling, open_at, step, approver, escalate_to,
@@ -43,9 +48,9 @@ with the same checks) and `money_text` (an amount as a customer reads it).
 """
 
 # The names below are imported on first use (PEP 562): most of them need sqlglot (75 ms to import),
-# and a replay whose query is already compiled (`qa.query_cache`) uses only `ColumnType` and `Digits`.
+# and a replay whose query is already compiled (`redress.policy_cache`) uses only `ColumnType` and `Digits`.
 _EXPORTS = {
-    "ROW": "compiler", "CompiledPolicy": "compiler", "compile_policy": "compiler",
+    "ROW": "compiler", "CompiledPolicy": "compiler", "compile_policy": "compiler", "renamed": "compiler",
     "ColumnType": "column_types", "Digits": "digits", "NotExact": "digits",
     "decimal_value": "reader", "DECISION_COLUMNS": "rows", "decision_of": "rows", "money_text": "wording",
 }

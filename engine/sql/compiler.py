@@ -353,5 +353,15 @@ def compile_policy(policy: Policy, dialect: str = "duckdb", source: str | exp.Ex
     raise problem
 
 
+
+def renamed(source: str | CompiledPolicy, columns: Mapping[str, str], keep_all: bool = False) -> exp.Subquery:
+    """`(SELECT [*,] column AS name, ... FROM source)`, a relation to decide: a table's columns
+    under other names beside its own (`keep_all`), or a compiled policy's outputs under other
+    names. A case diff decides the new version over the old version's rows this way, so the
+    cases are read once and no join pairs the two decisions."""
+    relation = exp.to_table(source) if isinstance(source, str) else source.expression.subquery("decided_before", copy=False)
+    projections = [exp.alias_(column(name), alias, quoted=True, copy=False) for name, alias in columns.items()]
+    return exp.select(*([exp.Star()] if keep_all else []), *projections).from_(relation, copy=False).subquery("renamed", copy=False)
+
 # The widest domain that fitted each policy (by digest), so compiling it again starts there.
 _DOMAIN_OF: dict[str, tuple[int, int]] = {}
