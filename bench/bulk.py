@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -91,7 +92,7 @@ def _repeated(parquet: Path, rows: int, wanted: int) -> Path:
     return target
 
 
-def _measure(label: str, command: list[str], rows: int, stdin: Path | None = None) -> dict:
+def _measure(label: str, command: list[str], rows: int, stdin: Path | None = None, lines_out: bool = False) -> dict:
     timer = shutil.which("time") or "/usr/bin/time"
     wrapped = [timer, "-f", "%M", *command] if os.path.exists(timer) else command
     started = time.perf_counter()
@@ -100,7 +101,7 @@ def _measure(label: str, command: list[str], rows: int, stdin: Path | None = Non
     seconds = time.perf_counter() - started
     if result.returncode not in (0, 1):
         raise SystemExit(f"{label} failed ({result.returncode}): {result.stderr[-2000:].decode()}")
-    if stdin is None:
+    if stdin is None and not lines_out:
         assert json.loads(result.stdout)["cases"] == rows  # every row accounted for
     else:
         assert result.stdout.count(b"\n") == rows  # one decision per line
@@ -159,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
             if engine == "duckdb":
                 runs.append(_measure(f"{label}, first run", command, rows, stdin=stdin))
             runs.append(_measure(label, command, rows, stdin=stdin))
+        # Through a pipe, as `zcat cases.jsonl.gz | redress eval ...` feeds it: the pipe holds 64 KiB at a time.
+        piped = f"cat {shlex.quote(str(files['jsonl']))} | {shlex.join([*REDRESS, 'eval', str(policy), '--jsonl', '--engine', engine])}"
+        runs.append(_measure(f"eval --jsonl through a pipe, {engine}", ["bash", "-c", piped], rows, lines_out=True))
     runs.append(_zen_rate(options.baseline_rows))
     if options.memory_rows:
         memory = _repeated(big["parquet"], options.rows, options.memory_rows)

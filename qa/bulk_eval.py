@@ -58,10 +58,11 @@ class BulkDecider:
         self.con.unregister("cases")
         results = texts.to_pylist()
         for index in pc.indices_nonzero(pc.is_null(texts)).to_pylist():
-            results[index] = self._by_engine(raws[index])
+            results[index] = self.by_engine(raws[index])
         return results
 
-    def _by_engine(self, raw) -> Decision | CaseError:
+    def by_engine(self, raw) -> Decision | CaseError:
+        """The compiled engine's decision for a raw case, or the error it finds first."""
         try:
             return self.engine.decide(raw)
         except CaseError as error:

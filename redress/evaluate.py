@@ -86,7 +86,7 @@ def evaluate_jsonl(policy_path: str, engine_kind: str, explain: bool, published:
     for count, line in enumerate(_stdin_lines(), start=1):
         if count == 1:
             line = line.removeprefix(UTF8_BOM)
-        result, decided = _decide_line(engine, decode, offered, line, count, explain)
+        result, decided = decide_line(engine, decode, offered, line, count, explain)
         write(to_json_line(result) + "\n")
         invalid += not decided
     sys.stdout.flush()
@@ -129,7 +129,7 @@ def unreadable_line(line: bytes, number: int, decode=loads) -> tuple[Any, tuple[
         return None, line_error(None, number, {"field": None, "message": json_error_text(error, text), "expected": "a JSON object"})
 
 
-def _decide_line(engine: Engine, decode, offered: OfferedNote, line: bytes, number: int,
+def decide_line(engine: Engine, decode, offered: OfferedNote, line: bytes, number: int,
                  explain: bool) -> tuple[dict, bool]:
     """The decision for one input line, or its error object; and whether it was decided."""
     raw, problem = unreadable_line(line, number, decode)
