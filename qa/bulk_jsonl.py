@@ -159,10 +159,11 @@ class JsonLines:
             self.compiled = True
         self.order = order
 
-    def decide(self, block: bytes, threads: int) -> tuple[pa.ChunkedArray, bool] | None:
+    def decide(self, block: bytes, threads: int) -> tuple[pa.ChunkedArray, bool, pa.Array] | None:
         """Each line's whole output line (with its `\\n`), NULL where the line takes the per-line
-        path; and whether a plain line carried `offered`. None when the block's first lines give
-        no key order (every line takes the per-line path)."""
+        path; whether a plain line carried `offered`; and the lines' own bytes (without their
+        `\\n`), for the lines handed back. None when the block's first lines give no key order
+        (every line takes the per-line path)."""
         order = self.keys_of(block)
         if order is None:
             return None
@@ -184,4 +185,4 @@ class JsonLines:
             result = self.con.sql("SELECT line, offered FROM json_outputs").to_arrow_table()
         finally:
             self.con.unregister("json_lines")
-        return result.column(0), bool(pc.any(result.column(1)).as_py())
+        return result.column(0), bool(pc.any(result.column(1)).as_py()), cut

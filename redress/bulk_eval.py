@@ -202,28 +202,38 @@ class BulkLines:
             outputs = self.per_line.outputs(block, lines, list(range(self.count + 1, self.count + len(lines) + 1)))
             self.count += len(lines)
             return ["\n".join(outputs) + "\n"]
-        texts, offered_seen = decided
+        texts, offered_seen, cut = decided
         if offered_seen:
             self.offered.without_offered({OFFERED_KEY: None})  # its note, once, as the per-line path says it
-        answers = _with_handed_back(texts, block, self.count, self.per_line)
+        answers = _with_handed_back(texts, cut, block.endswith(b"\n"), self.count, self.per_line)
         self.count += len(texts)
         return answers
 
 
-def _with_handed_back(texts, block: bytes, count: int, per_line: _PerLine) -> list[str | memoryview]:
-    """The output lines SQL wrote, and in their places those of the lines it handed back. With none
-    handed back, the result's bytes as they are, one piece per chunk."""
+def _with_handed_back(texts, cut, ends_with_newline: bool, count: int, per_line: _PerLine) -> list[str | memoryview]:
+    """The output lines SQL wrote (its result's bytes as they are, a run at a time), and in their
+    places those of the lines it handed back, which alone become Python objects (`cut`: each
+    line's bytes, without its `\\n`)."""
     import pyarrow.compute as pc
 
     if not texts.null_count:
         return [_chunk_bytes(chunk) for chunk in texts.chunks]
     back = pc.indices_nonzero(pc.is_null(texts)).to_pylist()
-    lines = _lines_of(block)
-    handed = per_line.outputs(None, [lines[index] for index in back], [count + index + 1 for index in back])
-    outputs = texts.to_pylist()
-    for index, output in zip(back, handed):
-        outputs[index] = output + "\n"
-    return ["".join(outputs)]
+    last = len(cut) - 1
+    lines = [cut[index].as_py() + (b"" if index == last and not ends_with_newline else b"\n") for index in back]
+    handed = iter(per_line.outputs(None, lines, [count + index + 1 for index in back]))
+    answers: list[str | memoryview] = []
+    for chunk in texts.chunks:
+        nulls = pc.indices_nonzero(pc.is_null(chunk)).to_pylist() if chunk.null_count else []
+        run = 0
+        for index in nulls:
+            if index > run:
+                answers.append(_chunk_bytes(chunk.slice(run, index - run)))
+            answers.append(next(handed) + "\n")
+            run = index + 1
+        if run < len(chunk):
+            answers.append(_chunk_bytes(chunk.slice(run)))
+    return answers
 
 
 def _chunk_bytes(chunk) -> memoryview:

@@ -151,7 +151,7 @@ def test_most_lines_of_a_plain_file_never_reach_python():
     bulk = BulkLines(_policy("hardware_store"))
     sample = _sample_lines("hardware_store")
     block = b"".join(sample[:100] + ODD_LINES[:3] + sample[100:150])
-    texts, _ = bulk.plain.decide(block, bulk.decider.threads)
+    texts, _, _ = bulk.plain.decide(block, bulk.decider.threads)
     assert len(texts) == 153 and texts.null_count == 3
     assert b"".join(bytes(answer) if not isinstance(answer, str) else answer.encode() for answer in bulk.answers(block)) == \
         _compiled_output("hardware_store", block.splitlines(keepends=True))
